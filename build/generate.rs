@@ -1,0 +1,35 @@
+//! Pass 2 of code generation: progenitor settings, token generation and pretty-printing.
+//!
+//! progenitor can still panic on a shape [`super::normalize`] does not know; that panic is
+//! caught here and reported as an error naming the spec, never as a raw build panic.
+
+use progenitor::{GenerationSettings, Generator, InterfaceStyle, TagStyle};
+use quote::quote;
+
+/// The generated client and models as a parsed syntax tree, ready for splitting and printing.
+pub fn generate(spec: serde_json::Value) -> Result<syn::File, String> {
+    let spec: openapiv3::OpenAPI =
+        serde_json::from_value(spec).map_err(|e| format!("the normalised document is not OpenAPI 3.0: {e}"))?;
+    let outcome = std::panic::catch_unwind(move || {
+        let mut settings = GenerationSettings::new();
+        settings
+            .with_interface(InterfaceStyle::Positional)
+            .with_tag(TagStyle::Merged)
+            .with_inner_type(quote!(crate::call::CallContext))
+            .with_derive("PartialEq");
+        let mut generator = Generator::new(&settings);
+        generator.generate_tokens(&spec).map_err(|e| e.to_string())
+    });
+    let tokens = match outcome {
+        Ok(result) => result.map_err(|e| format!("progenitor rejected the document: {e}"))?,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            return Err(format!("progenitor panicked on a shape build/normalize.rs does not rewrite: {what}"));
+        }
+    };
+    syn::parse2(tokens).map_err(|e| format!("progenitor produced tokens that do not parse: {e}"))
+}

@@ -1,0 +1,413 @@
+//! [`Error`]: the one error type of every operation, and [`BodySnippet`], the bounded and
+//! redacted piece of a response body it keeps for diagnosis.
+//!
+//! Callers usually ask questions ([`Error::status`], [`Error::problem`],
+//! [`Error::is_retryable`], ...) rather than match variants; the enum is `#[non_exhaustive]`
+//! so new kinds of failure can be added without breaking them.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use reqwest::StatusCode;
+use reqwest::header::HeaderMap;
+
+use crate::models::{HttpValidationError, Problem};
+use crate::redact;
+
+/// Everything that can go wrong with an operation.
+///
+/// `Display` is one line a person can act on, always starting with the operation id, e.g.
+/// `uploads.initiate: 402 Payment Required — Storage quota exceeded: ...`. Neither `Display`
+/// nor `Debug` ever shows the token or the query string of a signed URL.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The API answered with a documented error status and an RFC 7807 Problem body.
+    #[error("{operation}: {} {} — {}", status.as_u16(), problem.title, problem.detail)]
+    Problem {
+        /// The operation id, e.g. `uploads.initiate`.
+        operation: Cow<'static, str>,
+        /// The HTTP status.
+        status: StatusCode,
+        /// The decoded Problem, extension members included.
+        problem: Box<Problem>,
+        /// The response headers.
+        headers: Box<HeaderMap>,
+    },
+    /// The API rejected the request body (422), in FastAPI's validation shape.
+    #[error("{operation}: {} {} — {}", status.as_u16(), reason(*status), summarize(error))]
+    Validation {
+        /// The operation id.
+        operation: Cow<'static, str>,
+        /// The HTTP status (422).
+        status: StatusCode,
+        /// Every field the API complained about.
+        error: Box<HttpValidationError>,
+        /// The response headers.
+        headers: Box<HeaderMap>,
+    },
+    /// A status the operation does not declare (e.g. a 502 from a proxy, a 429).
+    #[error("{operation}: undeclared status {} {} — body: {body}", status.as_u16(), reason(*status))]
+    UnexpectedStatus {
+        /// The operation id.
+        operation: Cow<'static, str>,
+        /// The HTTP status.
+        status: StatusCode,
+        /// The response headers.
+        headers: Box<HeaderMap>,
+        /// The start of the body, bounded and redacted.
+        body: BodySnippet,
+    },
+    /// A declared status whose body is not the declared JSON (an HTML error page, truncated
+    /// or malformed JSON, the wrong shape). The status is kept.
+    #[error("{operation}: {} {} with a body that is not the declared JSON ({source}) — body: {body}", status.as_u16(), reason(*status))]
+    Decode {
+        /// The operation id.
+        operation: Cow<'static, str>,
+        /// The HTTP status.
+        status: StatusCode,
+        /// The response headers.
+        headers: Box<HeaderMap>,
+        /// The start of the body, bounded and redacted.
+        body: BodySnippet,
+        /// What the JSON decoder said.
+        source: serde_json::Error,
+    },
+    /// The request did not complete: connection refused, timeout, connection dropped while
+    /// the response was read, TLS failure.
+    #[error("{operation}: {kind}: {}", redact::error_chain(source))]
+    Transport {
+        /// The operation id.
+        operation: Cow<'static, str>,
+        /// What kind of transport failure.
+        kind: TransportKind,
+        /// The status, when the failure happened after the response head arrived.
+        status: Option<StatusCode>,
+        /// The underlying error.
+        source: reqwest::Error,
+    },
+    /// The input was rejected before anything was sent.
+    #[error("{operation}: invalid input{}: {message}; nothing was sent", field.as_ref().map(|f| format!(" `{f}`")).unwrap_or_default())]
+    InvalidInput {
+        /// The operation id.
+        operation: Cow<'static, str>,
+        /// The offending field, when one can be named.
+        field: Option<String>,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A client could not be configured (bad base URL, missing token, TLS backend).
+    #[error("client configuration: {message}")]
+    Config {
+        /// What is wrong, and how to fix it.
+        message: String,
+    },
+    /// A `*_blocking` function was called inside an async runtime, where blocking would
+    /// stall the runtime; use the async function instead.
+    #[error("{operation}: a blocking call was made inside an async runtime; await the async `send` instead")]
+    BlockingInRuntime {
+        /// The operation id.
+        operation: Cow<'static, str>,
+    },
+}
+
+/// The kinds of [`Error::Transport`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportKind {
+    /// No connection could be made (refused, DNS, TLS handshake); nothing reached the API.
+    Connect,
+    /// The request or connection timed out.
+    Timeout,
+    /// The connection broke after the request was sent, or while the body was read.
+    Interrupted,
+    /// Anything else reqwest reported.
+    Other,
+}
+
+impl fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransportKind::Connect => "could not connect",
+            TransportKind::Timeout => "timed out",
+            TransportKind::Interrupted => "connection interrupted",
+            TransportKind::Other => "transport error",
+        })
+    }
+}
+
+impl TransportKind {
+    /// Classifies a reqwest error, walking its source chain for I/O timeouts.
+    pub(crate) fn of(e: &reqwest::Error) -> TransportKind {
+        if e.is_timeout() || chain_has_timeout(e) {
+            TransportKind::Timeout
+        } else if e.is_connect() {
+            TransportKind::Connect
+        } else if e.is_body() || e.is_decode() || e.is_request() {
+            TransportKind::Interrupted
+        } else {
+            TransportKind::Other
+        }
+    }
+}
+
+fn chain_has_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = e.source();
+    while let Some(s) = source {
+        if s.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut) {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+fn reason(status: StatusCode) -> &'static str {
+    status.canonical_reason().unwrap_or("")
+}
+
+/// `body.project_id: Field required; body.total_bytes: ...` (at most three entries).
+fn summarize(error: &HttpValidationError) -> String {
+    let parts: Vec<String> = error
+        .detail
+        .iter()
+        .take(3)
+        .map(|d| {
+            let loc: Vec<String> = d.loc.iter().map(|l| match l {
+                crate::models::ValidationErrorLocItem::String(s) => s.clone(),
+                crate::models::ValidationErrorLocItem::Integer(i) => i.to_string(),
+            }).collect();
+            format!("{}: {}", loc.join("."), d.msg)
+        })
+        .collect();
+    let more = error.detail.len().saturating_sub(3);
+    match (parts.is_empty(), more) {
+        (true, _) => "the request body was rejected".into(),
+        (false, 0) => parts.join("; "),
+        (false, n) => format!("{} (and {n} more)", parts.join("; ")),
+    }
+}
+
+/// Statuses worth retrying: 408, 429, 502, 503, 504.
+pub(crate) const RETRYABLE_STATUSES: &[u16] = &[408, 429, 502, 503, 504];
+
+impl Error {
+    /// The HTTP status, when a response arrived.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Problem { status, .. }
+            | Error::Validation { status, .. }
+            | Error::UnexpectedStatus { status, .. }
+            | Error::Decode { status, .. } => Some(*status),
+            Error::Transport { status, .. } => *status,
+            _ => None,
+        }
+    }
+
+    /// The Problem body of a documented error response.
+    pub fn problem(&self) -> Option<&Problem> {
+        match self {
+            Error::Problem { problem, .. } => Some(problem),
+            _ => None,
+        }
+    }
+
+    /// The validation details of a 422 response.
+    pub fn validation(&self) -> Option<&HttpValidationError> {
+        match self {
+            Error::Validation { error, .. } => Some(error),
+            _ => None,
+        }
+    }
+
+    /// The operation id the error belongs to (`"client"` for configuration errors).
+    pub fn operation(&self) -> &str {
+        match self {
+            Error::Problem { operation, .. }
+            | Error::Validation { operation, .. }
+            | Error::UnexpectedStatus { operation, .. }
+            | Error::Decode { operation, .. }
+            | Error::Transport { operation, .. }
+            | Error::InvalidInput { operation, .. }
+            | Error::BlockingInRuntime { operation } => operation,
+            Error::Config { .. } => "client",
+        }
+    }
+
+    /// The response headers, when a response arrived.
+    pub fn headers(&self) -> Option<&HeaderMap> {
+        match self {
+            Error::Problem { headers, .. }
+            | Error::Validation { headers, .. }
+            | Error::UnexpectedStatus { headers, .. }
+            | Error::Decode { headers, .. } => Some(headers),
+            _ => None,
+        }
+    }
+
+    /// The server's request id (`x-request-id`), to quote to support.
+    pub fn request_id(&self) -> Option<&str> {
+        self.headers().and_then(crate::response::request_id)
+    }
+
+    /// The start of the raw body, when the body could not be read as the declared type.
+    pub fn body(&self) -> Option<&BodySnippet> {
+        match self {
+            Error::UnexpectedStatus { body, .. } | Error::Decode { body, .. } => Some(body),
+            _ => None,
+        }
+    }
+
+    /// Whether the call timed out.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Transport { kind: TransportKind::Timeout, .. })
+    }
+
+    /// Whether no connection could be made, so nothing reached the API.
+    pub fn is_connect(&self) -> bool {
+        matches!(self, Error::Transport { kind: TransportKind::Connect, .. })
+    }
+
+    /// Whether repeating the same call may succeed: transport failures and the statuses
+    /// 408, 429, 502, 503 and 504. It says nothing about whether repeating is *safe*: an
+    /// interrupted `uploads.initiate` may already have reserved quota (see
+    /// [`crate::RetryPolicy`]).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Transport { .. } => true,
+            _ => self.status().is_some_and(|s| RETRYABLE_STATUSES.contains(&s.as_u16())),
+        }
+    }
+
+    /// The `Retry-After` delay the server asked for, in whole seconds.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        self.headers().and_then(crate::retry::retry_after)
+    }
+}
+
+/// The first bytes of a response body, lossily decoded as UTF-8, with URL query strings and
+/// bearer tokens removed. Kept on errors so a proxy's HTML page or a cut-off JSON document
+/// can be seen without flooding logs or leaking a signed URL.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BodySnippet {
+    text: String,
+    total_len: usize,
+}
+
+impl BodySnippet {
+    /// How many bytes of the body are kept at most.
+    pub const LIMIT: usize = 512;
+
+    /// Bounds and redacts `body`.
+    pub fn new(body: &[u8]) -> BodySnippet {
+        let cut = &body[..body.len().min(Self::LIMIT)];
+        BodySnippet { text: redact::text(&String::from_utf8_lossy(cut)), total_len: body.len() }
+    }
+
+    /// The kept, redacted text.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The length of the whole body in bytes.
+    pub fn total_len(&self) -> usize {
+        self.total_len
+    }
+
+    /// Whether the body was longer than [`Self::LIMIT`].
+    pub fn is_truncated(&self) -> bool {
+        self.total_len > Self::LIMIT
+    }
+}
+
+impl fmt::Display for BodySnippet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.total_len == 0 {
+            return f.write_str("<empty>");
+        }
+        let one_line: String = self.text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        f.write_str(one_line.trim())?;
+        if self.is_truncated() {
+            write!(f, " … ({} bytes in all)", self.total_len)?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for BodySnippet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BodySnippet").field("text", &self.text).field("total_len", &self.total_len).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problem(status: i64, title: &str, detail: &str) -> Problem {
+        serde_json::from_value(serde_json::json!({"status": status, "title": title, "detail": detail})).unwrap()
+    }
+
+    #[test]
+    fn error_is_small_and_thread_safe() {
+        fn assert_send_sync<T: Send + Sync + 'static>() {}
+        assert_send_sync::<Error>();
+        assert!(std::mem::size_of::<Error>() <= 80, "{}", std::mem::size_of::<Error>());
+    }
+
+    #[test]
+    fn problem_display_is_one_actionable_line() {
+        let e = Error::Problem {
+            operation: "uploads.initiate".into(),
+            status: StatusCode::PAYMENT_REQUIRED,
+            problem: Box::new(problem(402, "Payment Required", "Storage quota exceeded: 5 GiB requested, 1 GiB free")),
+            headers: Box::default(),
+        };
+        assert_eq!(e.to_string(), "uploads.initiate: 402 Payment Required — Storage quota exceeded: 5 GiB requested, 1 GiB free");
+        assert_eq!(e.status(), Some(StatusCode::PAYMENT_REQUIRED));
+        assert_eq!(e.problem().map(|p| p.detail.as_str()), Some("Storage quota exceeded: 5 GiB requested, 1 GiB free"));
+        assert!(!e.is_retryable());
+        assert_eq!(e.operation(), "uploads.initiate");
+    }
+
+    #[test]
+    fn validation_display_lists_fields() {
+        let error: HttpValidationError = serde_json::from_value(serde_json::json!({"detail": [
+            {"loc": ["body", "project_id"], "msg": "Field required", "type": "missing"},
+            {"loc": ["body", "total_bytes"], "msg": "Input should be greater than or equal to 0", "type": "greater_than_equal"}
+        ]}))
+        .unwrap();
+        let e = Error::Validation { operation: "uploads.initiate".into(), status: StatusCode::UNPROCESSABLE_ENTITY, error: Box::new(error), headers: Box::default() };
+        assert_eq!(
+            e.to_string(),
+            "uploads.initiate: 422 Unprocessable Entity — body.project_id: Field required; body.total_bytes: Input should be greater than or equal to 0"
+        );
+        assert_eq!(e.validation().map(|v| v.detail.len()), Some(2));
+    }
+
+    #[test]
+    fn snippet_is_bounded_and_redacted() {
+        let mut body = b"<html>see https://storage.example/o/a.tif?X-Signature=deadbeef&X-Expires=9 for details ".to_vec();
+        body.extend(std::iter::repeat_n(b'x', 2000));
+        let s = BodySnippet::new(&body);
+        assert!(s.is_truncated());
+        assert_eq!(s.total_len(), body.len());
+        assert!(!s.to_string().contains("deadbeef"), "{s}");
+        assert!(s.to_string().contains("https://storage.example/o/a.tif?<redacted>"), "{s}");
+        assert!(s.as_str().len() <= BodySnippet::LIMIT + 16);
+        assert_eq!(BodySnippet::new(b"").to_string(), "<empty>");
+    }
+
+    #[test]
+    fn retryable_statuses() {
+        for (code, retry) in [(408, true), (429, true), (500, false), (502, true), (503, true), (504, true), (404, false)] {
+            let e = Error::UnexpectedStatus {
+                operation: "x".into(),
+                status: StatusCode::from_u16(code).unwrap(),
+                headers: Box::default(),
+                body: BodySnippet::new(b""),
+            };
+            assert_eq!(e.is_retryable(), retry, "{code}");
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! [`RetryPolicy`] and the small classifiers that decide, attempt by attempt, whether a call
+//! is repeated.
+//!
+//! Every Geopera operation is a `POST`, so "is it worth repeating" and "is it safe to
+//! repeat" are separate questions:
+//!
+//! * a connection that could not be made never reached the API, so it is retried for every
+//!   operation;
+//! * a timeout, a dropped connection or a 408/429/502/503/504 may come *after* the API acted,
+//!   so those are retried only for operations marked idempotent in the spec
+//!   (`x-idempotent`: `signed_url`, `progress`, `complete`, `fail` and the downloads).
+//!   `uploads.initiate` reserves quota on every call, so repeating it after an ambiguous
+//!   failure could reserve twice: that is opt-in, with
+//!   [`RetryPolicy::retry_non_idempotent`].
+
+use std::hash::{BuildHasher, Hasher};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+use crate::error::RETRYABLE_STATUSES;
+
+/// How calls are repeated after transient failures. Attached to an
+/// [`crate::AuthenticatedClient`]; [`RetryPolicy::disabled`] turns retries off.
+///
+/// Backoff is exponential with full jitter (a random delay between zero and
+/// `initial_backoff * 2^(attempt-1)`, capped at `max_backoff`); a `Retry-After` header in
+/// seconds replaces the computed delay. No attempt starts after `max_elapsed`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included (1 = no retries).
+    pub max_attempts: u32,
+    /// The backoff ceiling of the first retry.
+    pub initial_backoff: Duration,
+    /// The largest backoff between two attempts.
+    pub max_backoff: Duration,
+    /// No retry starts once this much time has passed since the first attempt.
+    pub max_elapsed: Duration,
+    /// Also retry ambiguous failures of non-idempotent operations (`uploads.initiate`).
+    pub retry_non_idempotent: bool,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(5),
+            max_elapsed: Duration::from_secs(30),
+            retry_non_idempotent: false,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries at all: every failure is returned as it happens.
+    pub fn disabled() -> RetryPolicy {
+        RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }
+    }
+
+    /// Sets the number of attempts in all (at least 1).
+    pub fn with_max_attempts(mut self, attempts: u32) -> RetryPolicy {
+        self.max_attempts = attempts.max(1);
+        self
+    }
+
+    /// Sets the first retry's backoff ceiling and the largest backoff.
+    pub fn with_backoff(mut self, initial: Duration, max: Duration) -> RetryPolicy {
+        self.initial_backoff = initial;
+        self.max_backoff = max.max(initial);
+        self
+    }
+
+    /// Sets the overall deadline after which no retry starts.
+    pub fn with_max_elapsed(mut self, deadline: Duration) -> RetryPolicy {
+        self.max_elapsed = deadline;
+        self
+    }
+
+    /// Also retries ambiguous failures of non-idempotent operations. Off by default: a
+    /// repeated `uploads.initiate` after a timeout may reserve quota twice.
+    pub fn retry_non_idempotent(mut self, yes: bool) -> RetryPolicy {
+        self.retry_non_idempotent = yes;
+        self
+    }
+
+    /// The jittered backoff before attempt `attempt + 1` (`attempt` counts from 1).
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.initial_backoff.saturating_mul(1u32.checked_shl(attempt.saturating_sub(1)).unwrap_or(u32::MAX));
+        let ceiling = exp.min(self.max_backoff);
+        ceiling.mul_f64(jitter())
+    }
+}
+
+/// A uniformly distributed number in [0, 1), from the standard library's randomly keyed
+/// hasher (no RNG dependency needed for jitter).
+fn jitter() -> f64 {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0);
+    (h.finish() >> 11) as f64 / (1u64 << 53) as f64
+}
+
+/// What a classifier says about one attempt's outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Return the outcome as it is.
+    Done,
+    /// Repeat, after the server's requested delay if it gave one.
+    Retry {
+        /// Why, for the trace.
+        reason: &'static str,
+        /// `Retry-After`, when the server sent one.
+        after: Option<Duration>,
+    },
+}
+
+/// Classifies a response by status: 408/429/502/503/504 are retried where repeating is safe.
+pub(crate) fn classify_status(status: StatusCode, headers: &HeaderMap, safe_to_repeat: bool) -> Verdict {
+    if safe_to_repeat && RETRYABLE_STATUSES.contains(&status.as_u16()) {
+        Verdict::Retry { reason: "retryable status", after: retry_after(headers) }
+    } else {
+        Verdict::Done
+    }
+}
+
+/// Classifies a transport failure: a failed connect never reached the API and is always
+/// retried; timeouts and dropped connections only where repeating is safe.
+pub(crate) fn classify_transport(e: &reqwest::Error, safe_to_repeat: bool) -> Verdict {
+    if e.is_connect() {
+        Verdict::Retry { reason: "connect failed", after: None }
+    } else if safe_to_repeat && (e.is_timeout() || e.is_request() || e.is_body()) {
+        Verdict::Retry { reason: "transport failure", after: None }
+    } else {
+        Verdict::Done
+    }
+}
+
+/// `Retry-After` in delta-seconds form (the HTTP-date form is not honoured).
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let secs: u64 = headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn statuses_retry_only_when_safe() {
+        let h = HeaderMap::new();
+        for code in [408, 429, 502, 503, 504] {
+            let s = StatusCode::from_u16(code).unwrap();
+            assert!(matches!(classify_status(s, &h, true), Verdict::Retry { .. }), "{code}");
+            assert_eq!(classify_status(s, &h, false), Verdict::Done, "{code}");
+        }
+        for code in [400, 401, 402, 403, 404, 422, 500, 501] {
+            assert_eq!(classify_status(StatusCode::from_u16(code).unwrap(), &h, true), Verdict::Done, "{code}");
+        }
+    }
+
+    #[test]
+    fn retry_after_seconds_are_honoured() {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(classify_status(StatusCode::SERVICE_UNAVAILABLE, &h, true), Verdict::Retry { reason: "retryable status", after: Some(Duration::from_secs(7)) });
+        h.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn backoff_is_bounded_and_grows() {
+        let p = RetryPolicy::default().with_backoff(Duration::from_millis(100), Duration::from_millis(400));
+        for attempt in 1..40 {
+            let ceiling = Duration::from_millis(100).saturating_mul(1 << (attempt - 1).min(20)).min(Duration::from_millis(400));
+            assert!(p.backoff(attempt) <= ceiling, "attempt {attempt}");
+        }
+        let samples: Vec<Duration> = (0..32).map(|_| p.backoff(3)).collect();
+        assert!(samples.iter().any(|d| *d != samples[0]), "jitter varies");
+    }
+
+    #[test]
+    fn disabled_means_one_attempt() {
+        assert_eq!(RetryPolicy::disabled().max_attempts, 1);
+        assert_eq!(RetryPolicy::default().with_max_attempts(0).max_attempts, 1);
+    }
+}
