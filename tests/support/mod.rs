@@ -1,0 +1,145 @@
+//! Test support: a scripted HTTP server on 127.0.0.1:0 that records every request and
+//! answers from a queue of canned replies, plus raw-socket helpers for refused and dropped
+//! connections.
+
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderMap, Request, StatusCode};
+use axum::response::Response;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// One request as the server saw it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Recorded {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("request body is JSON")
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// A canned reply.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl Reply {
+    pub fn json(status: u16, body: serde_json::Value) -> Reply {
+        Reply { status, content_type: "application/json", body: body.to_string().into_bytes(), headers: vec![] }
+    }
+    pub fn problem(status: u16, title: &str, detail: &str) -> Reply {
+        let body = serde_json::json!({"type": "about:blank", "title": title, "status": status, "detail": detail});
+        Reply { status, content_type: "application/problem+json", body: body.to_string().into_bytes(), headers: vec![] }
+    }
+    pub fn raw(status: u16, content_type: &'static str, body: &str) -> Reply {
+        Reply { status, content_type, body: body.as_bytes().to_vec(), headers: vec![] }
+    }
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Reply {
+        self.headers.push((name, value.into()));
+        self
+    }
+}
+
+#[derive(Default)]
+struct State {
+    replies: Mutex<VecDeque<Reply>>,
+    requests: Mutex<Vec<Recorded>>,
+}
+
+/// The scripted server.
+pub struct Scripted {
+    pub base_url: String,
+    state: Arc<State>,
+}
+
+impl Scripted {
+    pub async fn start() -> Scripted {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let base_url = format!("http://{}", listener.local_addr().expect("addr"));
+        let state = Arc::new(State::default());
+        let handler_state = state.clone();
+        let app = axum::Router::new().fallback(move |req: Request<Body>| {
+            let state = handler_state.clone();
+            async move { answer(state, req).await }
+        });
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Scripted { base_url, state }
+    }
+
+    /// Queues a reply; replies are used in order.
+    pub fn reply(&self, reply: Reply) -> &Scripted {
+        self.state.replies.lock().unwrap().push_back(reply);
+        self
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state.requests.lock().unwrap().clone()
+    }
+
+    pub fn client(&self) -> geopera::AuthenticatedClient {
+        geopera::AuthenticatedClient::builder()
+            .base_url(&self.base_url)
+            .token("test-token-123")
+            .retry_policy(geopera::RetryPolicy::disabled())
+            .build()
+            .expect("client")
+    }
+}
+
+async fn answer(state: Arc<State>, req: Request<Body>) -> Response {
+    let (parts, body) = req.into_parts();
+    let body: Bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    state.requests.lock().unwrap().push(Recorded {
+        method: parts.method.to_string(),
+        path: parts.uri.path().to_owned(),
+        headers: parts.headers,
+        body: body.to_vec(),
+    });
+    let reply = state.replies.lock().unwrap().pop_front();
+    let reply = reply.unwrap_or_else(|| Reply::raw(599, "text/plain", "no scripted reply"));
+    let mut response = Response::builder().status(StatusCode::from_u16(reply.status).unwrap()).header("content-type", reply.content_type);
+    for (name, value) in reply.headers {
+        response = response.header(name, value);
+    }
+    response.body(Body::from(reply.body)).unwrap()
+}
+
+/// A base URL on which nothing listens.
+pub async fn refused_base_url() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    drop(listener);
+    format!("http://{addr}")
+}
+
+/// A server that reads one request, sends `head_and_partial_body`, then closes.
+pub async fn dropping_server(head_and_partial_body: &'static str) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut buf = vec![0u8; 64 * 1024];
+            let _ = socket.read(&mut buf).await;
+            let _ = socket.write_all(head_and_partial_body.as_bytes()).await;
+            let _ = socket.shutdown().await;
+        }
+    });
+    format!("http://{addr}")
+}
