@@ -8,8 +8,8 @@ use quote::quote;
 
 /// The generated client and models as a parsed syntax tree, ready for splitting and printing.
 pub fn generate(spec: serde_json::Value) -> Result<syn::File, String> {
-    let spec: openapiv3::OpenAPI =
-        serde_json::from_value(spec).map_err(|e| format!("the normalised document is not OpenAPI 3.0: {e}"))?;
+    let spec: openapiv3::OpenAPI = serde_json::from_value(spec)
+        .map_err(|e| format!("the normalised document is not OpenAPI 3.0: {e}"))?;
     let outcome = std::panic::catch_unwind(move || {
         let mut settings = GenerationSettings::new();
         settings
@@ -28,7 +28,9 @@ pub fn generate(spec: serde_json::Value) -> Result<syn::File, String> {
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".into());
-            return Err(format!("progenitor panicked on a shape build/normalize.rs does not rewrite: {what}"));
+            return Err(format!(
+                "progenitor panicked on a shape build/normalize.rs does not rewrite: {what}"
+            ));
         }
     };
     syn::parse2(tokens).map_err(|e| format!("progenitor produced tokens that do not parse: {e}"))

@@ -79,13 +79,25 @@ pub fn normalize(mut doc: Value) -> Result<Value> {
 pub fn check_version(doc: &Value) -> Result {
     match doc.get("openapi").and_then(Value::as_str) {
         Some(v) if v.starts_with("3.0.") || v.starts_with("3.1.") => Ok(()),
-        Some(v) => Err(err(None, "/openapi", format!("unsupported OpenAPI version {v}; expected 3.0.x or 3.1.x"))),
+        Some(v) => Err(err(
+            None,
+            "/openapi",
+            format!("unsupported OpenAPI version {v}; expected 3.0.x or 3.1.x"),
+        )),
         None => Err(err(None, "/openapi", "missing `openapi` version string")),
     }
 }
 
 /// Keywords with no OpenAPI 3.0 equivalent that would silently change meaning if dropped.
-const UNSUPPORTED: &[&str] = &["if", "then", "else", "dependentSchemas", "unevaluatedProperties", "unevaluatedItems", "$dynamicRef"];
+const UNSUPPORTED: &[&str] = &[
+    "if",
+    "then",
+    "else",
+    "dependentSchemas",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "$dynamicRef",
+];
 
 /// Fails on 3.1-only schema keywords that no rewrite handles.
 pub fn reject_unsupported(doc: &Value) -> Result {
@@ -93,7 +105,13 @@ pub fn reject_unsupported(doc: &Value) -> Result {
     for_each_schema(&mut copy, &mut |s, at| {
         for k in UNSUPPORTED {
             if s.contains_key(*k) {
-                return Err(err(at.operation, &format!("{}/{}", at.pointer, escape(k)), format!("schema keyword `{k}` has no OpenAPI 3.0 form; rewrite the schema without it")));
+                return Err(err(
+                    at.operation,
+                    &format!("{}/{}", at.pointer, escape(k)),
+                    format!(
+                        "schema keyword `{k}` has no OpenAPI 3.0 form; rewrite the schema without it"
+                    ),
+                ));
             }
         }
         Ok(())
@@ -109,8 +127,14 @@ pub struct At<'a> {
 }
 
 /// Visits every schema object of the document, children before parents.
-pub fn for_each_schema(doc: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>, At<'_>) -> Result) -> Result {
-    if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+pub fn for_each_schema(
+    doc: &mut Value,
+    f: &mut dyn FnMut(&mut Map<String, Value>, At<'_>) -> Result,
+) -> Result {
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
         for (name, s) in schemas.iter_mut() {
             walk_schema(s, &format!("/components/schemas/{}", escape(name)), None, f)?;
         }
@@ -125,10 +149,15 @@ pub fn for_each_schema(doc: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value
     }
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
         for (path, item) in paths.iter_mut() {
-            let Some(item) = item.as_object_mut() else { continue };
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
             for (method, op) in item.iter_mut() {
                 let at = format!("/paths/{}/{}", escape(path), escape(method));
-                let id = op.get("operationId").and_then(Value::as_str).map(str::to_owned);
+                let id = op
+                    .get("operationId")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
                 walk_container(op, &at, id.as_deref(), f)?;
             }
         }
@@ -138,7 +167,12 @@ pub fn for_each_schema(doc: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value
 
 /// Walks the non-schema structure of an operation, parameter, body or response, finding
 /// the `schema` values inside it.
-fn walk_container(v: &mut Value, at: &str, op: Option<&str>, f: &mut dyn FnMut(&mut Map<String, Value>, At<'_>) -> Result) -> Result {
+fn walk_container(
+    v: &mut Value,
+    at: &str,
+    op: Option<&str>,
+    f: &mut dyn FnMut(&mut Map<String, Value>, At<'_>) -> Result,
+) -> Result {
     match v {
         Value::Object(map) => {
             for (k, child) in map.iter_mut() {
@@ -165,14 +199,27 @@ fn walk_container(v: &mut Value, at: &str, op: Option<&str>, f: &mut dyn FnMut(&
 }
 
 /// Keywords whose value is one schema.
-const ONE_SCHEMA: &[&str] = &["items", "not", "additionalProperties", "contains", "propertyNames"];
+const ONE_SCHEMA: &[&str] = &[
+    "items",
+    "not",
+    "additionalProperties",
+    "contains",
+    "propertyNames",
+];
 /// Keywords whose value is a list of schemas.
 const SCHEMA_LIST: &[&str] = &["allOf", "anyOf", "oneOf", "prefixItems"];
 /// Keywords whose value maps names to schemas.
 const SCHEMA_MAP: &[&str] = &["properties", "patternProperties", "$defs", "definitions"];
 
-fn walk_schema(v: &mut Value, at: &str, op: Option<&str>, f: &mut dyn FnMut(&mut Map<String, Value>, At<'_>) -> Result) -> Result {
-    let Some(map) = v.as_object_mut() else { return Ok(()) };
+fn walk_schema(
+    v: &mut Value,
+    at: &str,
+    op: Option<&str>,
+    f: &mut dyn FnMut(&mut Map<String, Value>, At<'_>) -> Result,
+) -> Result {
+    let Some(map) = v.as_object_mut() else {
+        return Ok(());
+    };
     for (k, child) in map.iter_mut() {
         let p = format!("{at}/{}", escape(k));
         if ONE_SCHEMA.contains(&k.as_str()) {
@@ -191,22 +238,35 @@ fn walk_schema(v: &mut Value, at: &str, op: Option<&str>, f: &mut dyn FnMut(&mut
             }
         }
     }
-    f(map, At { pointer: at, operation: op })
+    f(
+        map,
+        At {
+            pointer: at,
+            operation: op,
+        },
+    )
 }
 
 fn is_null_schema(v: &Value) -> bool {
-    v.get("type").and_then(Value::as_str) == Some("null") && v.as_object().is_some_and(|m| m.len() <= 2)
+    v.get("type").and_then(Value::as_str) == Some("null")
+        && v.as_object().is_some_and(|m| m.len() <= 2)
 }
 
 /// `anyOf`/`oneOf` `[X, {type: null}]` becomes X with `nullable: true`; a `$ref` X becomes
 /// `allOf: [X]` because 3.0 ignores siblings of `$ref`.
 pub fn nullable_any_of(s: &mut Map<String, Value>) {
     for key in ["anyOf", "oneOf"] {
-        let Some(list) = s.get(key).and_then(Value::as_array) else { continue };
+        let Some(list) = s.get(key).and_then(Value::as_array) else {
+            continue;
+        };
         if !list.iter().any(is_null_schema) {
             continue;
         }
-        let rest: Vec<Value> = list.iter().filter(|b| !is_null_schema(b)).cloned().collect();
+        let rest: Vec<Value> = list
+            .iter()
+            .filter(|b| !is_null_schema(b))
+            .cloned()
+            .collect();
         s.remove(key);
         s.insert("nullable".into(), Value::Bool(true));
         match rest.as_slice() {
@@ -232,7 +292,9 @@ pub fn nullable_any_of(s: &mut Map<String, Value>) {
 /// `type: [X, "null"]` becomes `type: X, nullable: true`; several non-null types become an
 /// `anyOf` of single-typed schemas.
 pub fn type_arrays(s: &mut Map<String, Value>) {
-    let Some(types) = s.get("type").and_then(Value::as_array).cloned() else { return };
+    let Some(types) = s.get("type").and_then(Value::as_array).cloned() else {
+        return;
+    };
     let nullable = types.iter().any(|t| t == "null");
     let rest: Vec<Value> = types.into_iter().filter(|t| t != "null").collect();
     s.remove("type");
@@ -245,7 +307,10 @@ pub fn type_arrays(s: &mut Map<String, Value>) {
             s.insert("type".into(), one.clone());
         }
         many => {
-            s.insert("anyOf".into(), Value::Array(many.iter().map(|t| json!({ "type": t })).collect()));
+            s.insert(
+                "anyOf".into(),
+                Value::Array(many.iter().map(|t| json!({ "type": t })).collect()),
+            );
         }
     }
 }
@@ -268,7 +333,10 @@ pub fn examples_to_example(s: &mut Map<String, Value>) {
 
 /// Numeric `exclusiveMinimum: n` (3.1) becomes `minimum: n, exclusiveMinimum: true` (3.0).
 pub fn exclusive_bounds(s: &mut Map<String, Value>) {
-    for (excl, bound) in [("exclusiveMinimum", "minimum"), ("exclusiveMaximum", "maximum")] {
+    for (excl, bound) in [
+        ("exclusiveMinimum", "minimum"),
+        ("exclusiveMaximum", "maximum"),
+    ] {
         if let Some(n) = s.get(excl).filter(|v| v.is_number()).cloned() {
             s.insert(bound.into(), n);
             s.insert(excl.into(), Value::Bool(true));
@@ -279,10 +347,16 @@ pub fn exclusive_bounds(s: &mut Map<String, Value>) {
 /// `prefixItems` becomes `items` (one schema when they agree, else an `anyOf`) with the
 /// tuple length as `minItems`/`maxItems`.
 pub fn prefix_items(s: &mut Map<String, Value>) {
-    let Some(Value::Array(list)) = s.remove("prefixItems") else { return };
+    let Some(Value::Array(list)) = s.remove("prefixItems") else {
+        return;
+    };
     let n = list.len();
     let first = list.first().cloned().unwrap_or_else(|| json!({}));
-    let items = if list.iter().all(|x| *x == first) { first } else { json!({ "anyOf": list }) };
+    let items = if list.iter().all(|x| *x == first) {
+        first
+    } else {
+        json!({ "anyOf": list })
+    };
     s.insert("items".into(), items);
     s.entry("minItems").or_insert(json!(n));
     s.entry("maxItems").or_insert(json!(n));
@@ -301,7 +375,11 @@ pub fn drop_inline_titles(doc: &mut Value) {
     let components: Vec<String> = doc
         .pointer("/components/schemas")
         .and_then(Value::as_object)
-        .map(|m| m.keys().map(|k| format!("/components/schemas/{}", escape(k))).collect())
+        .map(|m| {
+            m.keys()
+                .map(|k| format!("/components/schemas/{}", escape(k)))
+                .collect()
+        })
         .unwrap_or_default();
     let _ = for_each_schema(doc, &mut |s, at| {
         if !components.iter().any(|c| c == at.pointer) {
@@ -315,13 +393,24 @@ fn operations_mut(doc: &mut Value) -> Vec<(String, Option<String>, &mut Map<Stri
     let mut out = Vec::new();
     if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
         for (path, item) in paths.iter_mut() {
-            let Some(item) = item.as_object_mut() else { continue };
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
             for (method, op) in item.iter_mut() {
-                if !["get", "put", "post", "delete", "options", "head", "patch", "trace"].contains(&method.as_str()) {
+                if ![
+                    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+                ]
+                .contains(&method.as_str())
+                {
                     continue;
                 }
-                let Some(op) = op.as_object_mut() else { continue };
-                let id = op.get("operationId").and_then(Value::as_str).map(str::to_owned);
+                let Some(op) = op.as_object_mut() else {
+                    continue;
+                };
+                let id = op
+                    .get("operationId")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
                 out.push((format!("/paths/{}/{}", escape(path), method), id, op));
             }
         }
@@ -332,10 +421,18 @@ fn operations_mut(doc: &mut Value) -> Vec<(String, Option<String>, &mut Map<Stri
 /// `application/problem+json` (and any other `+json`) responses are read as `application/json`.
 pub fn problem_json_as_json(doc: &mut Value) {
     for (_, _, op) in operations_mut(doc) {
-        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else { continue };
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            continue;
+        };
         for response in responses.values_mut() {
-            let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else { continue };
-            let plus: Vec<String> = content.keys().filter(|k| k.ends_with("+json")).cloned().collect();
+            let Some(content) = response.get_mut("content").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let plus: Vec<String> = content
+                .keys()
+                .filter(|k| k.ends_with("+json"))
+                .cloned()
+                .collect();
             for key in plus {
                 if let Some(media) = content.remove(&key) {
                     content.entry("application/json").or_insert(media);
@@ -352,10 +449,16 @@ fn is_success(code: &str) -> bool {
 /// How many properties a schema requires; a `$ref` is looked up in the components.
 fn required_count(doc: &Value, schema: &Value) -> usize {
     let target = match schema.get("$ref").and_then(Value::as_str) {
-        Some(r) => r.strip_prefix('#').and_then(|p| doc.pointer(p)).unwrap_or(schema),
+        Some(r) => r
+            .strip_prefix('#')
+            .and_then(|p| doc.pointer(p))
+            .unwrap_or(schema),
         None => schema,
     };
-    target.get("required").and_then(Value::as_array).map_or(0, Vec::len)
+    target
+        .get("required")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len)
 }
 
 /// progenitor accepts one error type per operation. Every distinct error body schema of an
@@ -368,7 +471,9 @@ pub fn fold_error_responses(doc: &mut Value) -> Result {
     let mut sets: Vec<Vec<Value>> = Vec::new();
     let mut assignments: Vec<(String, String, usize)> = Vec::new();
     for (at, id, op) in operations_mut(doc) {
-        let Some(responses) = op.get("responses").and_then(Value::as_object) else { continue };
+        let Some(responses) = op.get("responses").and_then(Value::as_object) else {
+            continue;
+        };
         let mut distinct: Vec<Value> = Vec::new();
         for (code, response) in responses {
             if is_success(code) {
@@ -377,9 +482,16 @@ pub fn fold_error_responses(doc: &mut Value) -> Result {
             if let Some(content) = response.get("content").and_then(Value::as_object) {
                 if content.keys().any(|k| k != "application/json") {
                     let p = format!("{at}/responses/{}/content", escape(code));
-                    return Err(err(id.as_deref(), &p, "error responses must be JSON; found another media type"));
+                    return Err(err(
+                        id.as_deref(),
+                        &p,
+                        "error responses must be JSON; found another media type",
+                    ));
                 }
-                if let Some(schema) = content.get("application/json").and_then(|m| m.get("schema")) {
+                if let Some(schema) = content
+                    .get("application/json")
+                    .and_then(|m| m.get("schema"))
+                {
                     if !distinct.contains(schema) {
                         distinct.push(schema.clone());
                     }
@@ -399,7 +511,13 @@ pub fn fold_error_responses(doc: &mut Value) -> Result {
         };
         assignments.push((at, id.unwrap_or_default(), index));
     }
-    let name = |i: usize| if i == 0 { ERROR_BODY.to_owned() } else { format!("{ERROR_BODY}{}", i + 1) };
+    let name = |i: usize| {
+        if i == 0 {
+            ERROR_BODY.to_owned()
+        } else {
+            format!("{ERROR_BODY}{}", i + 1)
+        }
+    };
     for (i, set) in sets.iter().enumerate() {
         let schemas = doc
             .pointer_mut("/components")
@@ -409,13 +527,22 @@ pub fn fold_error_responses(doc: &mut Value) -> Result {
             return Err(err(None, "/components", "components must be an object"));
         };
         if schemas.contains_key(&name(i)) {
-            return Err(err(None, &format!("/components/schemas/{}", name(i)), "name reserved for folded error bodies is already taken"));
+            return Err(err(
+                None,
+                &format!("/components/schemas/{}", name(i)),
+                "name reserved for folded error bodies is already taken",
+            ));
         }
-        schemas.insert(name(i), json!({ "description": "Any error body this operation documents.", "oneOf": set }));
+        schemas.insert(
+            name(i),
+            json!({ "description": "Any error body this operation documents.", "oneOf": set }),
+        );
     }
     for (at, id, index) in assignments {
         let reference = json!({ "$ref": format!("#/components/schemas/{}", name(index)) });
-        let responses = doc.pointer_mut(&format!("{at}/responses")).and_then(Value::as_object_mut);
+        let responses = doc
+            .pointer_mut(&format!("{at}/responses"))
+            .and_then(Value::as_object_mut);
         let Some(responses) = responses else {
             return Err(err(Some(&id), &at, "responses vanished while folding"));
         };
@@ -424,7 +551,10 @@ pub fn fold_error_responses(doc: &mut Value) -> Result {
                 continue;
             }
             if let Some(response) = response.as_object_mut() {
-                response.insert("content".into(), json!({ "application/json": { "schema": reference.clone() } }));
+                response.insert(
+                    "content".into(),
+                    json!({ "application/json": { "schema": reference.clone() } }),
+                );
             }
         }
     }
@@ -436,7 +566,9 @@ pub fn fold_error_responses(doc: &mut Value) -> Result {
 /// `null` for "no body", where the API expects `{}`.
 pub fn optional_request_bodies(doc: &mut Value) -> Result {
     for (at, id, op) in operations_mut(doc) {
-        let Some(body) = op.get_mut("requestBody").and_then(Value::as_object_mut) else { continue };
+        let Some(body) = op.get_mut("requestBody").and_then(Value::as_object_mut) else {
+            continue;
+        };
         let optional = body.get("required") != Some(&Value::Bool(true));
         let mut nullable = false;
         if let Some(content) = body.get_mut("content").and_then(Value::as_object_mut) {
@@ -455,7 +587,11 @@ pub fn optional_request_bodies(doc: &mut Value) -> Result {
                         }
                     }
                     if schema.is_empty() {
-                        return Err(err(id.as_deref(), &format!("{at}/requestBody"), "an optional body needs a schema (e.g. an object)"));
+                        return Err(err(
+                            id.as_deref(),
+                            &format!("{at}/requestBody"),
+                            "an optional body needs a schema (e.g. an object)",
+                        ));
                     }
                 }
             }
@@ -475,7 +611,9 @@ pub fn pascal(operation_id: &str) -> String {
         .filter(|w| !w.is_empty())
         .map(|w| {
             let mut c = w.chars();
-            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
         })
         .collect()
 }
@@ -485,30 +623,55 @@ pub fn pascal(operation_id: &str) -> String {
 pub fn name_inline_bodies(doc: &mut Value) -> Result {
     let mut hoisted = Vec::new();
     for (at, id, op) in operations_mut(doc) {
-        let Some(content) = op.get_mut("requestBody").and_then(|b| b.get_mut("content")).and_then(Value::as_object_mut) else {
+        let Some(content) = op
+            .get_mut("requestBody")
+            .and_then(|b| b.get_mut("content"))
+            .and_then(Value::as_object_mut)
+        else {
             continue;
         };
         for media in content.values_mut() {
-            let Some(schema) = media.get_mut("schema") else { continue };
+            let Some(schema) = media.get_mut("schema") else {
+                continue;
+            };
             if schema.get("$ref").is_some() {
                 continue;
             }
             let Some(id) = id.as_deref() else {
-                return Err(err(None, &format!("{at}/requestBody"), "an inline body needs an operationId to be named"));
+                return Err(err(
+                    None,
+                    &format!("{at}/requestBody"),
+                    "an inline body needs an operationId to be named",
+                ));
             };
             let name = format!("{}Body", pascal(id));
-            hoisted.push((name.clone(), std::mem::replace(schema, json!({ "$ref": format!("#/components/schemas/{name}") }))));
+            hoisted.push((
+                name.clone(),
+                std::mem::replace(
+                    schema,
+                    json!({ "$ref": format!("#/components/schemas/{name}") }),
+                ),
+            ));
         }
     }
-    let Some(Value::Object(schemas)) = doc.pointer_mut("/components").and_then(Value::as_object_mut).map(|c| c.entry("schemas").or_insert_with(|| json!({}))) else {
+    let Some(Value::Object(schemas)) = doc
+        .pointer_mut("/components")
+        .and_then(Value::as_object_mut)
+        .map(|c| c.entry("schemas").or_insert_with(|| json!({})))
+    else {
         return Err(err(None, "/components", "components must be an object"));
     };
     for (name, mut schema) in hoisted {
         if schemas.contains_key(&name) {
-            return Err(err(None, &format!("/components/schemas/{name}"), "name for an inline request body is already taken"));
+            return Err(err(
+                None,
+                &format!("/components/schemas/{name}"),
+                "name for an inline request body is already taken",
+            ));
         }
         if let Some(s) = schema.as_object_mut() {
-            s.entry("description").or_insert_with(|| json!("The request body."));
+            s.entry("description")
+                .or_insert_with(|| json!("The request body."));
         }
         schemas.insert(name, schema);
     }
@@ -519,7 +682,9 @@ pub fn name_inline_bodies(doc: &mut Value) -> Result {
 /// progenitor would otherwise emit `Option<Option<&str>>`.
 pub fn non_nullable_parameters(doc: &mut Value) {
     for (_, _, op) in operations_mut(doc) {
-        let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else { continue };
+        let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+            continue;
+        };
         for p in params {
             if let Some(schema) = p.get_mut("schema").and_then(Value::as_object_mut) {
                 schema.remove("nullable");
@@ -538,9 +703,15 @@ pub fn check_single_success(doc: &Value) -> Result {
         };
         let mut seen: Vec<&Value> = Vec::new();
         for (code, r) in responses.iter().filter(|(c, _)| is_success(c)) {
-            let schema = r.pointer("/content/application~1json/schema").unwrap_or(&Value::Null);
+            let schema = r
+                .pointer("/content/application~1json/schema")
+                .unwrap_or(&Value::Null);
             if !seen.is_empty() && !seen.contains(&schema) {
-                return Err(err(id.as_deref(), &format!("{at}/responses/{code}"), "success responses disagree on their body type"));
+                return Err(err(
+                    id.as_deref(),
+                    &format!("{at}/responses/{code}"),
+                    "success responses disagree on their body type",
+                ));
             }
             seen.push(schema);
         }
@@ -561,23 +732,34 @@ mod tests {
 
     #[test]
     fn nullable_string_becomes_nullable() {
-        let mut s = obj(json!({"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Status"}));
+        let mut s =
+            obj(json!({"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Status"}));
         nullable_any_of(&mut s);
-        assert_eq!(Value::Object(s), json!({"type": "string", "nullable": true, "title": "Status"}));
+        assert_eq!(
+            Value::Object(s),
+            json!({"type": "string", "nullable": true, "title": "Status"})
+        );
     }
 
     #[test]
     fn nullable_ref_becomes_all_of() {
         let mut s = obj(json!({"anyOf": [{"$ref": "#/components/schemas/A"}, {"type": "null"}]}));
         nullable_any_of(&mut s);
-        assert_eq!(Value::Object(s), json!({"allOf": [{"$ref": "#/components/schemas/A"}], "nullable": true}));
+        assert_eq!(
+            Value::Object(s),
+            json!({"allOf": [{"$ref": "#/components/schemas/A"}], "nullable": true})
+        );
     }
 
     #[test]
     fn nullable_union_keeps_the_other_branches() {
-        let mut s = obj(json!({"oneOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}]}));
+        let mut s =
+            obj(json!({"oneOf": [{"type": "string"}, {"type": "integer"}, {"type": "null"}]}));
         nullable_any_of(&mut s);
-        assert_eq!(Value::Object(s), json!({"oneOf": [{"type": "string"}, {"type": "integer"}], "nullable": true}));
+        assert_eq!(
+            Value::Object(s),
+            json!({"oneOf": [{"type": "string"}, {"type": "integer"}], "nullable": true})
+        );
     }
 
     #[test]
@@ -592,15 +774,23 @@ mod tests {
     fn type_arrays_split() {
         let mut s = obj(json!({"type": ["integer", "null"]}));
         type_arrays(&mut s);
-        assert_eq!(Value::Object(s), json!({"type": "integer", "nullable": true}));
+        assert_eq!(
+            Value::Object(s),
+            json!({"type": "integer", "nullable": true})
+        );
         let mut s = obj(json!({"type": ["integer", "string"]}));
         type_arrays(&mut s);
-        assert_eq!(Value::Object(s), json!({"anyOf": [{"type": "integer"}, {"type": "string"}]}));
+        assert_eq!(
+            Value::Object(s),
+            json!({"anyOf": [{"type": "integer"}, {"type": "string"}]})
+        );
     }
 
     #[test]
     fn const_examples_bounds_prefix_items() {
-        let mut s = obj(json!({"const": "x", "examples": [1, 2], "exclusiveMinimum": 0, "prefixItems": [{"type": "number"}, {"type": "number"}]}));
+        let mut s = obj(
+            json!({"const": "x", "examples": [1, 2], "exclusiveMinimum": 0, "prefixItems": [{"type": "number"}, {"type": "number"}]}),
+        );
         const_to_enum(&mut s);
         examples_to_example(&mut s);
         exclusive_bounds(&mut s);
@@ -632,19 +822,33 @@ mod tests {
             Ok(())
         })
         .unwrap();
-        assert_eq!(visited.last().map(String::as_str), Some("/components/schemas/A"), "children first");
+        assert_eq!(
+            visited.last().map(String::as_str),
+            Some("/components/schemas/A"),
+            "children first"
+        );
         visited.sort();
-        assert_eq!(visited, ["/components/schemas/A", "/components/schemas/A/properties/const", "/components/schemas/A/properties/type"]);
-        assert_eq!(doc.pointer("/components/schemas/A/properties/const/default"), Some(&json!({"const": 1, "anyOf": [{"type": "null"}]})));
+        assert_eq!(
+            visited,
+            [
+                "/components/schemas/A",
+                "/components/schemas/A/properties/const",
+                "/components/schemas/A/properties/type"
+            ]
+        );
+        assert_eq!(
+            doc.pointer("/components/schemas/A/properties/const/default"),
+            Some(&json!({"const": 1, "anyOf": [{"type": "null"}]}))
+        );
     }
 
     fn op_doc(responses: Value) -> Value {
         json!({"openapi": "3.1.0", "paths": {"/v1/op/a.b": {"post": {"operationId": "a.b", "responses": responses,
-            "requestBody": {"content": {"application/json": {"schema": {"anyOf": [{"type": "object"}, {"type": "null"}], "title": "Body"}}}}}}},
-            "components": {"schemas": {
-                "Problem": {"type": "object", "required": ["title", "status", "detail"], "properties": {}},
-                "HTTPValidationError": {"type": "object", "properties": {}}
-            }}})
+        "requestBody": {"content": {"application/json": {"schema": {"anyOf": [{"type": "object"}, {"type": "null"}], "title": "Body"}}}}}}},
+        "components": {"schemas": {
+            "Problem": {"type": "object", "required": ["title", "status", "detail"], "properties": {}},
+            "HTTPValidationError": {"type": "object", "properties": {}}
+        }}})
     }
 
     fn errors() -> Value {
@@ -665,9 +869,16 @@ mod tests {
         );
         let op = doc.pointer("/paths/~1v1~1op~1a.b/post").unwrap();
         for code in ["404", "422"] {
-            assert_eq!(op["responses"][code]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody");
+            assert_eq!(
+                op["responses"][code]["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/ErrorBody"
+            );
         }
-        assert!(op["responses"]["404"]["content"].get("application/problem+json").is_none());
+        assert!(
+            op["responses"]["404"]["content"]
+                .get("application/problem+json")
+                .is_none()
+        );
     }
 
     #[test]
@@ -676,8 +887,14 @@ mod tests {
         let op = doc.pointer("/paths/~1v1~1op~1a.b/post").unwrap();
         assert_eq!(op[OPTIONAL_BODY_EXT], true);
         assert_eq!(op["requestBody"]["required"], true);
-        assert_eq!(op["requestBody"]["content"]["application/json"]["schema"], json!({"$ref": "#/components/schemas/ABBody"}));
-        assert_eq!(doc.pointer("/components/schemas/ABBody/type"), Some(&json!("object")));
+        assert_eq!(
+            op["requestBody"]["content"]["application/json"]["schema"],
+            json!({"$ref": "#/components/schemas/ABBody"})
+        );
+        assert_eq!(
+            doc.pointer("/components/schemas/ABBody/type"),
+            Some(&json!("object"))
+        );
     }
 
     #[test]
@@ -693,7 +910,12 @@ mod tests {
         responses["201"] = json!({"content": {"application/json": {"schema": {"type": "string"}}}});
         let e = normalize(op_doc(responses)).unwrap_err();
         assert_eq!(e.operation.as_deref(), Some("a.b"));
-        assert!(e.pointer.starts_with("/paths/~1v1~1op~1a.b/post/responses/"), "{}", e.pointer);
+        assert!(
+            e.pointer
+                .starts_with("/paths/~1v1~1op~1a.b/post/responses/"),
+            "{}",
+            e.pointer
+        );
     }
 
     #[test]
@@ -715,19 +937,29 @@ mod tests {
     #[test]
     fn nullable_parameters_lose_nullable() {
         let mut doc = op_doc(errors());
-        doc["paths"]["/v1/op/a.b"]["post"]["parameters"] =
-            json!([{"name": "x-api-key", "in": "header", "schema": {"anyOf": [{"type": "string"}, {"type": "null"}]}}]);
+        doc["paths"]["/v1/op/a.b"]["post"]["parameters"] = json!([{"name": "x-api-key", "in": "header", "schema": {"anyOf": [{"type": "string"}, {"type": "null"}]}}]);
         let doc = normalize(doc).unwrap();
-        assert_eq!(doc.pointer("/paths/~1v1~1op~1a.b/post/parameters/0/schema").unwrap(), &json!({"type": "string"}));
+        assert_eq!(
+            doc.pointer("/paths/~1v1~1op~1a.b/post/parameters/0/schema")
+                .unwrap(),
+            &json!({"type": "string"})
+        );
     }
 
     #[test]
     fn inline_titles_dropped_component_titles_kept() {
         let mut doc = op_doc(errors());
         doc["components"]["schemas"]["Problem"]["title"] = json!("Problem");
-        doc["components"]["schemas"]["Problem"]["properties"] = json!({"title": {"type": "string", "title": "Title"}});
+        doc["components"]["schemas"]["Problem"]["properties"] =
+            json!({"title": {"type": "string", "title": "Title"}});
         let doc = normalize(doc).unwrap();
-        assert_eq!(doc.pointer("/components/schemas/Problem/title"), Some(&json!("Problem")));
-        assert_eq!(doc.pointer("/components/schemas/Problem/properties/title"), Some(&json!({"type": "string"})));
+        assert_eq!(
+            doc.pointer("/components/schemas/Problem/title"),
+            Some(&json!("Problem"))
+        );
+        assert_eq!(
+            doc.pointer("/components/schemas/Problem/properties/title"),
+            Some(&json!({"type": "string"}))
+        );
     }
 }

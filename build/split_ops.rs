@@ -34,22 +34,46 @@ pub struct OperationSpec {
 /// Lists the operations of a normalised document, in path order.
 pub fn operations(doc: &Value) -> Vec<OperationSpec> {
     let mut out = Vec::new();
-    let Some(paths) = doc.get("paths").and_then(Value::as_object) else { return out };
+    let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
+        return out;
+    };
     for (path, item) in paths {
-        let Some(item) = item.as_object() else { continue };
+        let Some(item) = item.as_object() else {
+            continue;
+        };
         for (method, op) in item {
-            let Some(id) = op.get("operationId").and_then(Value::as_str) else { continue };
-            let text = |k: &str| op.get(k).and_then(Value::as_str).unwrap_or("").trim().to_owned();
-            let doc = [text("summary"), text("description")].into_iter().filter(|s| !s.is_empty()).collect::<Vec<_>>().join("\n\n");
+            let Some(id) = op.get("operationId").and_then(Value::as_str) else {
+                continue;
+            };
+            let text = |k: &str| {
+                op.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .trim()
+                    .to_owned()
+            };
+            let doc = [text("summary"), text("description")]
+                .into_iter()
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join("\n\n");
             out.push(OperationSpec {
                 id: id.to_owned(),
                 method: method.to_uppercase(),
                 path: path.clone(),
-                scope: op.get("x-required-scope").and_then(Value::as_str).map(str::to_owned),
+                scope: op
+                    .get("x-required-scope")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
                 doc,
-                optional_body: op.get(super::normalize::OPTIONAL_BODY_EXT) == Some(&Value::Bool(true)),
+                optional_body: op.get(super::normalize::OPTIONAL_BODY_EXT)
+                    == Some(&Value::Bool(true)),
                 idempotent: op.get("x-idempotent") == Some(&Value::Bool(true)),
-                statuses: op.get("responses").and_then(Value::as_object).map(|r| r.keys().cloned().collect()).unwrap_or_default(),
+                statuses: op
+                    .get("responses")
+                    .and_then(Value::as_object)
+                    .map(|r| r.keys().cloned().collect())
+                    .unwrap_or_default(),
             });
         }
     }
@@ -71,8 +95,12 @@ struct Retarget;
 
 impl VisitMut for Retarget {
     fn visit_type_path_mut(&mut self, p: &mut syn::TypePath) {
-        if p.qself.is_none() && p.path.leading_colon.is_none() && p.path.segments.first().is_some_and(|s| s.ident == "types") {
-            let mut segments: syn::punctuated::Punctuated<syn::PathSegment, syn::Token![::]> = syn::punctuated::Punctuated::new();
+        if p.qself.is_none()
+            && p.path.leading_colon.is_none()
+            && p.path.segments.first().is_some_and(|s| s.ident == "types")
+        {
+            let mut segments: syn::punctuated::Punctuated<syn::PathSegment, syn::Token![::]> =
+                syn::punctuated::Punctuated::new();
             segments.push(format_ident!("crate").into());
             segments.push(format_ident!("generated").into());
             segments.extend(p.path.segments.iter().cloned());
@@ -90,7 +118,9 @@ fn methods(file: &syn::File) -> Result<Vec<Method>, String> {
     let mut out = Vec::new();
     for item in &file.items {
         let syn::Item::Impl(imp) = item else { continue };
-        if imp.trait_.is_some() || !matches!(&*imp.self_ty, syn::Type::Path(p) if p.path.is_ident("Client")) {
+        if imp.trait_.is_some()
+            || !matches!(&*imp.self_ty, syn::Type::Path(p) if p.path.is_ident("Client"))
+        {
             continue;
         }
         for item in &imp.items {
@@ -100,7 +130,9 @@ fn methods(file: &syn::File) -> Result<Vec<Method>, String> {
             }
             let mut args = Vec::new();
             for input in f.sig.inputs.iter().skip(1) {
-                let syn::FnArg::Typed(pt) = input else { continue };
+                let syn::FnArg::Typed(pt) = input else {
+                    continue;
+                };
                 let syn::Pat::Ident(id) = &*pt.pat else {
                     return Err(format!("method `{}` has a pattern argument", f.sig.ident));
                 };
@@ -108,15 +140,33 @@ fn methods(file: &syn::File) -> Result<Vec<Method>, String> {
                 Retarget.visit_type_mut(&mut ty);
                 args.push((id.ident.clone(), ty));
             }
-            let output = success_type(&f.sig.output).ok_or_else(|| format!("method `{}` does not return Result<ResponseValue<T>, _>", f.sig.ident))?;
+            let output = success_type(&f.sig.output).ok_or_else(|| {
+                format!(
+                    "method `{}` does not return Result<ResponseValue<T>, _>",
+                    f.sig.ident
+                )
+            })?;
             let body = quote!(#f).to_string();
-            let url_literal = body.split("format ! (\"").nth(1).and_then(|rest| rest.split('"').next()).unwrap_or_default().to_owned();
-            let http_method = ["get", "put", "post", "delete", "patch", "head", "options", "trace"]
-                .into_iter()
-                .find(|m| body.contains(&format!("client . {m} (url)")))
+            let url_literal = body
+                .split("format ! (\"")
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
                 .unwrap_or_default()
-                .to_uppercase();
-            out.push(Method { name: f.sig.ident.clone(), args, output, url_literal, http_method });
+                .to_owned();
+            let http_method = [
+                "get", "put", "post", "delete", "patch", "head", "options", "trace",
+            ]
+            .into_iter()
+            .find(|m| body.contains(&format!("client . {m} (url)")))
+            .unwrap_or_default()
+            .to_uppercase();
+            out.push(Method {
+                name: f.sig.ident.clone(),
+                args,
+                output,
+                url_literal,
+                http_method,
+            });
         }
     }
     Ok(out)
@@ -124,10 +174,14 @@ fn methods(file: &syn::File) -> Result<Vec<Method>, String> {
 
 /// `Result<ResponseValue<T>, Error<E>>` -> `T`, retargeted.
 fn success_type(output: &syn::ReturnType) -> Option<syn::Type> {
-    let syn::ReturnType::Type(_, ty) = output else { return None };
+    let syn::ReturnType::Type(_, ty) = output else {
+        return None;
+    };
     let first_generic = |ty: &syn::Type| -> Option<syn::Type> {
         let syn::Type::Path(p) = ty else { return None };
-        let syn::PathArguments::AngleBracketed(a) = &p.path.segments.last()?.arguments else { return None };
+        let syn::PathArguments::AngleBracketed(a) = &p.path.segments.last()?.arguments else {
+            return None;
+        };
         a.args.iter().find_map(|g| match g {
             syn::GenericArgument::Type(t) => Some(t.clone()),
             _ => None,
@@ -169,14 +223,23 @@ pub fn split(doc: &Value, file: &syn::File) -> Result<TokenStream, String> {
     let mut modules = Vec::new();
     for op in &ops {
         let want = url_literal_for(&op.path);
-        let Some(pos) = methods.iter().position(|m| m.url_literal == want && m.http_method == op.method) else {
-            return Err(format!("operation `{}` ({} {}): progenitor generated no method for it", op.id, op.method, op.path));
+        let Some(pos) = methods
+            .iter()
+            .position(|m| m.url_literal == want && m.http_method == op.method)
+        else {
+            return Err(format!(
+                "operation `{}` ({} {}): progenitor generated no method for it",
+                op.id, op.method, op.path
+            ));
         };
         let m = methods.remove(pos);
         modules.push(module(op, &m)?);
     }
     if let Some(m) = methods.first() {
-        return Err(format!("progenitor method `{}` matches no operation of the document", m.name));
+        return Err(format!(
+            "progenitor method `{}` matches no operation of the document",
+            m.name
+        ));
     }
     Ok(quote!(#(#modules)*))
 }
@@ -200,7 +263,9 @@ fn module(op: &OperationSpec, m: &Method) -> Result<TokenStream, String> {
             call_args.push(quote!(call.api_key()));
         } else if arg == "body" {
             let syn::Type::Reference(r) = ty else {
-                return Err(format!("operation `{id}`: body argument is not a reference"));
+                return Err(format!(
+                    "operation `{id}`: body argument is not a reference"
+                ));
             };
             input = Some((*r.elem).clone());
             params.push(quote!(body: &Input));
@@ -250,7 +315,8 @@ fn module(op: &OperationSpec, m: &Method) -> Result<TokenStream, String> {
     ));
     let module_doc = quote!(#![doc = #module_doc]);
     let op_doc = format!("`{id}`, returning the body of a successful response.");
-    let detailed_doc = format!("`{id}`, returning the status, headers and body of a successful response.");
+    let detailed_doc =
+        format!("`{id}`, returning the status, headers and body of a successful response.");
     let blocking_doc = format!(
         "[`send`] for synchronous code: runs the call on the crate's own runtime.\n\n\
          Returns [`crate::Error::BlockingInRuntime`] instead of blocking when called inside an async runtime."
@@ -326,15 +392,24 @@ mod tests {
 
     #[test]
     fn url_literals_match_progenitor() {
-        assert_eq!(url_literal_for("/v1/op/uploads.initiate"), "{}/v1/op/uploads.initiate");
-        assert_eq!(url_literal_for("/things/{id}/parts/{part}"), "{}/things/{}/parts/{}");
+        assert_eq!(
+            url_literal_for("/v1/op/uploads.initiate"),
+            "{}/v1/op/uploads.initiate"
+        );
+        assert_eq!(
+            url_literal_for("/things/{id}/parts/{part}"),
+            "{}/things/{}/parts/{}"
+        );
     }
 
     #[test]
     fn success_type_is_retargeted() {
         let sig: syn::ReturnType = syn::parse_quote!(-> Result<ResponseValue<types::UploadOutput>, Error<types::ErrorBody>>);
         let ty = success_type(&sig).unwrap();
-        assert_eq!(quote!(#ty).to_string(), "crate :: generated :: types :: UploadOutput");
+        assert_eq!(
+            quote!(#ty).to_string(),
+            "crate :: generated :: types :: UploadOutput"
+        );
     }
 
     #[test]

@@ -21,10 +21,14 @@ impl Credential {
     pub(crate) fn bearer(token: &str) -> Result<Credential, Error> {
         let token = token.trim();
         if token.is_empty() {
-            return Err(Error::Config { message: "the API token is empty".into() });
+            return Err(Error::Config {
+                message: "the API token is empty".into(),
+            });
         }
-        let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
-            .map_err(|_| Error::Config { message: "the API token contains characters not allowed in an HTTP header".into() })?;
+        let mut value =
+            HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| Error::Config {
+                message: "the API token contains characters not allowed in an HTTP header".into(),
+            })?;
         value.set_sensitive(true);
         Ok(Credential::Bearer(value))
     }
@@ -33,7 +37,11 @@ impl Credential {
     pub(crate) fn api_key(key: &str) -> Result<Credential, Error> {
         let key = key.trim();
         if key.is_empty() || HeaderValue::from_str(key).is_err() {
-            return Err(Error::Config { message: "the API key is empty or contains characters not allowed in an HTTP header".into() });
+            return Err(Error::Config {
+                message:
+                    "the API key is empty or contains characters not allowed in an HTTP header"
+                        .into(),
+            });
         }
         Ok(Credential::ApiKey(key.to_owned()))
     }
@@ -56,9 +64,14 @@ mod tests {
     fn debug_never_shows_the_secret() {
         let c = Credential::bearer("s3cret-token").unwrap();
         assert_eq!(format!("{c:?}"), "Bearer(<redacted>)");
-        let Credential::Bearer(v) = &c else { panic!("expected a bearer credential") };
+        let Credential::Bearer(v) = &c else {
+            panic!("expected a bearer credential")
+        };
         assert!(v.is_sensitive());
-        assert_eq!(format!("{:?}", Credential::api_key("k3y").unwrap()), "ApiKey(<redacted>)");
+        assert_eq!(
+            format!("{:?}", Credential::api_key("k3y").unwrap()),
+            "ApiKey(<redacted>)"
+        );
     }
 
     #[test]

@@ -15,9 +15,14 @@ use crate::Error;
 static RUNTIME: OnceLock<Result<tokio::runtime::Runtime, String>> = OnceLock::new();
 
 /// Runs `future` to completion on the shared runtime.
-pub(crate) fn block_on<T>(operation: &'static str, future: impl Future<Output = Result<T, Error>>) -> Result<T, Error> {
+pub(crate) fn block_on<T>(
+    operation: &'static str,
+    future: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
     if tokio::runtime::Handle::try_current().is_ok() {
-        return Err(Error::BlockingInRuntime { operation: operation.into() });
+        return Err(Error::BlockingInRuntime {
+            operation: operation.into(),
+        });
     }
     let runtime = RUNTIME.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()
@@ -29,6 +34,8 @@ pub(crate) fn block_on<T>(operation: &'static str, future: impl Future<Output = 
     });
     match runtime {
         Ok(rt) => rt.block_on(future),
-        Err(e) => Err(Error::Config { message: format!("starting the blocking runtime: {e}") }),
+        Err(e) => Err(Error::Config {
+            message: format!("starting the blocking runtime: {e}"),
+        }),
     }
 }

@@ -50,7 +50,9 @@ impl CallContext {
 
 impl std::fmt::Debug for CallContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CallContext").field("operation", &self.operation).finish_non_exhaustive()
+        f.debug_struct("CallContext")
+            .field("operation", &self.operation)
+            .finish_non_exhaustive()
     }
 }
 
@@ -67,8 +69,19 @@ impl AuthenticatedClient {
 
     /// Starts a call of any operation id.
     pub(crate) fn call_named(&self, operation: Cow<'static, str>, idempotent: bool) -> Call {
-        let context = CallContext { operation, idempotent, shared: self.shared.clone(), observed: Arc::default() };
-        Call { client: crate::generated::Client::new_with_client(&self.shared.base_url, self.shared.http.clone(), context) }
+        let context = CallContext {
+            operation,
+            idempotent,
+            shared: self.shared.clone(),
+            observed: Arc::default(),
+        };
+        Call {
+            client: crate::generated::Client::new_with_client(
+                &self.shared.base_url,
+                self.shared.http.clone(),
+                context,
+            ),
+        }
     }
 }
 
@@ -95,7 +108,10 @@ impl Call {
     }
 
     /// Maps progenitor's result into ours.
-    pub(crate) async fn finish<T>(self, result: Result<ResponseValue<T>, GenError<ErrorBody>>) -> Result<Response<T>, Error> {
+    pub(crate) async fn finish<T>(
+        self,
+        result: Result<ResponseValue<T>, GenError<ErrorBody>>,
+    ) -> Result<Response<T>, Error> {
         let operation = self.operation();
         match result {
             Ok(rv) => {
@@ -107,15 +123,41 @@ impl Call {
                 Err(error_body(operation, status, headers, rv.into_inner()))
             }
             Err(GenError::InvalidResponsePayload(bytes, source)) => {
-                let (status, headers) = self.context().observed().unwrap_or((StatusCode::OK, HeaderMap::new()));
-                Err(Error::Decode { operation, status, headers: Box::new(headers), body: BodySnippet::new(&bytes), source })
+                let (status, headers) = self
+                    .context()
+                    .observed()
+                    .unwrap_or((StatusCode::OK, HeaderMap::new()));
+                Err(Error::Decode {
+                    operation,
+                    status,
+                    headers: Box::new(headers),
+                    body: BodySnippet::new(&bytes),
+                    source,
+                })
             }
-            Err(GenError::UnexpectedResponse(response)) => Err(unexpected(operation, response).await),
-            Err(GenError::CommunicationError(e) | GenError::ResponseBodyError(e) | GenError::InvalidUpgrade(e)) => {
+            Err(GenError::UnexpectedResponse(response)) => {
+                Err(unexpected(operation, response).await)
+            }
+            Err(
+                GenError::CommunicationError(e)
+                | GenError::ResponseBodyError(e)
+                | GenError::InvalidUpgrade(e),
+            ) => {
                 let status = self.context().observed().map(|(s, _)| s);
-                Err(Error::Transport { operation, kind: TransportKind::of(&e), status, source: e })
+                Err(Error::Transport {
+                    operation,
+                    kind: TransportKind::of(&e),
+                    status,
+                    source: e,
+                })
             }
-            Err(GenError::InvalidRequest(message) | GenError::Custom(message)) => Err(Error::InvalidInput { operation, field: None, message }),
+            Err(GenError::InvalidRequest(message) | GenError::Custom(message)) => {
+                Err(Error::InvalidInput {
+                    operation,
+                    field: None,
+                    message,
+                })
+            }
         }
     }
 }
@@ -123,16 +165,39 @@ impl Call {
 /// A declared error response: a Problem wins; a validation body counts only on 422 (any
 /// other status with a body that only fits the loose validation shape is not a documented
 /// error, so it becomes [`Error::Decode`] with the body kept).
-pub(crate) fn error_body(operation: Cow<'static, str>, status: StatusCode, headers: HeaderMap, body: ErrorBody) -> Error {
+pub(crate) fn error_body(
+    operation: Cow<'static, str>,
+    status: StatusCode,
+    headers: HeaderMap,
+    body: ErrorBody,
+) -> Error {
     match body {
-        ErrorBody::Problem(problem) => Error::Problem { operation, status, problem: Box::new(problem), headers: Box::new(headers) },
+        ErrorBody::Problem(problem) => Error::Problem {
+            operation,
+            status,
+            problem: Box::new(problem),
+            headers: Box::new(headers),
+        },
         ErrorBody::HttpValidationError(error) if status == StatusCode::UNPROCESSABLE_ENTITY => {
-            Error::Validation { operation, status, error: Box::new(error), headers: Box::new(headers) }
+            Error::Validation {
+                operation,
+                status,
+                error: Box::new(error),
+                headers: Box::new(headers),
+            }
         }
         ErrorBody::HttpValidationError(other) => {
             let raw = serde_json::to_vec(&other).unwrap_or_default();
-            let source = <serde_json::Error as serde::de::Error>::custom("expected a Problem (type, title, status, detail) for this status");
-            Error::Decode { operation, status, headers: Box::new(headers), body: BodySnippet::new(&raw), source }
+            let source = <serde_json::Error as serde::de::Error>::custom(
+                "expected a Problem (type, title, status, detail) for this status",
+            );
+            Error::Decode {
+                operation,
+                status,
+                headers: Box::new(headers),
+                body: BodySnippet::new(&raw),
+                source,
+            }
         }
     }
 }
@@ -142,7 +207,12 @@ pub(crate) async fn unexpected(operation: Cow<'static, str>, response: reqwest::
     let status = response.status();
     let headers = response.headers().clone();
     let body = read_bounded(response, BodySnippet::LIMIT * 8).await;
-    Error::UnexpectedStatus { operation, status, headers: Box::new(headers), body: BodySnippet::new(&body) }
+    Error::UnexpectedStatus {
+        operation,
+        status,
+        headers: Box::new(headers),
+        body: BodySnippet::new(&body),
+    }
 }
 
 /// Reads at most `limit` bytes of a body; a body that breaks off keeps what arrived.

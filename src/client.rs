@@ -39,7 +39,10 @@ pub(crate) struct Shared {
 
 impl AuthenticatedClient {
     /// A client for `base_url` with a bearer `token` and default settings.
-    pub fn new(base_url: impl AsRef<str>, token: impl AsRef<str>) -> Result<AuthenticatedClient, Error> {
+    pub fn new(
+        base_url: impl AsRef<str>,
+        token: impl AsRef<str>,
+    ) -> Result<AuthenticatedClient, Error> {
         ClientBuilder::new().base_url(base_url).token(token).build()
     }
 
@@ -153,12 +156,17 @@ impl ClientBuilder {
     /// [`ClientBuilder::build`].
     pub fn from_env() -> ClientBuilder {
         let mut b = ClientBuilder::new();
-        if let Some(url) = std::env::var("GEOPERA_API_URL").ok().filter(|u| !u.trim().is_empty()) {
+        if let Some(url) = std::env::var("GEOPERA_API_URL")
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+        {
             b = b.base_url(url);
         }
         match std::env::var("GEOPERA_API_TOKEN") {
             Ok(token) if !token.trim().is_empty() => b.token(token),
-            _ => b.fail(Error::Config { message: "GEOPERA_API_TOKEN is not set".into() }),
+            _ => b.fail(Error::Config {
+                message: "GEOPERA_API_TOKEN is not set".into(),
+            }),
         }
     }
 
@@ -199,13 +207,21 @@ impl ClientBuilder {
 
     /// A header sent with every API request (not with signed-URL transfers).
     pub fn default_header(self, name: impl AsRef<str>, value: impl AsRef<str>) -> ClientBuilder {
-        match (HeaderName::from_bytes(name.as_ref().as_bytes()), HeaderValue::from_str(value.as_ref())) {
+        match (
+            HeaderName::from_bytes(name.as_ref().as_bytes()),
+            HeaderValue::from_str(value.as_ref()),
+        ) {
             (Ok(n), Ok(v)) => {
                 let mut b = self;
                 b.headers.insert(n, v);
                 b
             }
-            _ => self.fail(Error::Config { message: format!("default header `{}` is not a valid HTTP header", name.as_ref()) }),
+            _ => self.fail(Error::Config {
+                message: format!(
+                    "default header `{}` is not a valid HTTP header",
+                    name.as_ref()
+                ),
+            }),
         }
     }
 
@@ -239,20 +255,42 @@ impl ClientBuilder {
         if let Some(e) = self.error {
             return Err(e);
         }
-        let url = reqwest::Url::parse(&self.base_url).map_err(|e| Error::Config { message: format!("base URL `{}` is not a URL: {e}", crate::redact::url(&self.base_url)) })?;
+        let url = reqwest::Url::parse(&self.base_url).map_err(|e| Error::Config {
+            message: format!(
+                "base URL `{}` is not a URL: {e}",
+                crate::redact::url(&self.base_url)
+            ),
+        })?;
         match url.scheme() {
             "https" => {}
             "http" if self.allow_http || is_loopback(&url) => {}
-            "http" => return Err(Error::Config { message: format!("base URL `{}` is plain http on a non-loopback host; use https, or allow_http(true)", url.host_str().unwrap_or("")) }),
-            other => return Err(Error::Config { message: format!("base URL scheme `{other}` is not http or https") }),
+            "http" => {
+                return Err(Error::Config {
+                    message: format!(
+                        "base URL `{}` is plain http on a non-loopback host; use https, or allow_http(true)",
+                        url.host_str().unwrap_or("")
+                    ),
+                });
+            }
+            other => {
+                return Err(Error::Config {
+                    message: format!("base URL scheme `{other}` is not http or https"),
+                });
+            }
         }
         if url.query().is_some() || url.fragment().is_some() {
-            return Err(Error::Config { message: "base URL must not have a query or fragment".into() });
+            return Err(Error::Config {
+                message: "base URL must not have a query or fragment".into(),
+            });
         }
         let credential = match (&self.api_key, &self.token) {
             (Some(key), _) => Credential::api_key(key)?,
             (None, Some(token)) => Credential::bearer(token)?,
-            (None, None) => return Err(Error::Config { message: "no credential: set token(...) or api_key(...)".into() }),
+            (None, None) => {
+                return Err(Error::Config {
+                    message: "no credential: set token(...) or api_key(...)".into(),
+                });
+            }
         };
         let http = match self.http {
             Some(http) => http,
@@ -261,13 +299,27 @@ impl ClientBuilder {
                 if let Some(t) = self.connect_timeout {
                     b = b.connect_timeout(t);
                 }
-                b.build().map_err(|e| Error::Config { message: format!("building the HTTP client: {}", crate::redact::error_chain(&e)) })?
+                b.build().map_err(|e| Error::Config {
+                    message: format!(
+                        "building the HTTP client: {}",
+                        crate::redact::error_chain(&e)
+                    ),
+                })?
             }
         };
         let mut headers = self.headers;
-        headers.entry(reqwest::header::USER_AGENT).or_insert(HeaderValue::from_static(USER_AGENT));
+        headers
+            .entry(reqwest::header::USER_AGENT)
+            .or_insert(HeaderValue::from_static(USER_AGENT));
         Ok(AuthenticatedClient {
-            shared: Arc::new(Shared { base_url: self.base_url, http, credential, retry: self.retry, timeout: self.timeout, headers }),
+            shared: Arc::new(Shared {
+                base_url: self.base_url,
+                http,
+                credential,
+                retry: self.retry,
+                timeout: self.timeout,
+                headers,
+            }),
         })
     }
 }
@@ -291,7 +343,12 @@ mod tests {
         let d = format!("{c:?}");
         assert!(!d.contains("s3cret"), "{d}");
         assert!(d.contains("Bearer(<redacted>)"), "{d}");
-        let b = format!("{:?}", ClientBuilder::new().token("tok-s3cret").api_key("key-s3cret"));
+        let b = format!(
+            "{:?}",
+            ClientBuilder::new()
+                .token("tok-s3cret")
+                .api_key("key-s3cret")
+        );
         assert!(!b.contains("s3cret"), "{b}");
     }
 
@@ -302,14 +359,26 @@ mod tests {
         assert!(AuthenticatedClient::new("http://[::1]:9", "t").is_ok());
         let e = AuthenticatedClient::new("http://api.example", "t").unwrap_err();
         assert!(matches!(e, Error::Config { .. }), "{e}");
-        assert!(AuthenticatedClient::builder().base_url("http://api.example").token("t").allow_http(true).build().is_ok());
+        assert!(
+            AuthenticatedClient::builder()
+                .base_url("http://api.example")
+                .token("t")
+                .allow_http(true)
+                .build()
+                .is_ok()
+        );
         assert!(AuthenticatedClient::new("ftp://x", "t").is_err());
         assert!(AuthenticatedClient::new("not a url", "t").is_err());
     }
 
     #[test]
     fn builder_reports_the_first_bad_setting() {
-        let e = AuthenticatedClient::builder().token("t").default_header("bad header", "v").user_agent("ok").build().unwrap_err();
+        let e = AuthenticatedClient::builder()
+            .token("t")
+            .default_header("bad header", "v")
+            .user_agent("ok")
+            .build()
+            .unwrap_err();
         assert!(e.to_string().contains("`bad header`"), "{e}");
         let e = AuthenticatedClient::builder().build().unwrap_err();
         assert!(e.to_string().contains("no credential"), "{e}");

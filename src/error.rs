@@ -104,7 +104,9 @@ pub enum Error {
     },
     /// A `*_blocking` function was called inside an async runtime, where blocking would
     /// stall the runtime; use the async function instead.
-    #[error("{operation}: a blocking call was made inside an async runtime; await the async `send` instead")]
+    #[error(
+        "{operation}: a blocking call was made inside an async runtime; await the async `send` instead"
+    )]
     BlockingInRuntime {
         /// The operation id.
         operation: Cow<'static, str>,
@@ -154,7 +156,9 @@ impl TransportKind {
 fn chain_has_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
     let mut source = e.source();
     while let Some(s) = source {
-        if s.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut) {
+        if s.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        {
             return true;
         }
         source = s.source();
@@ -173,10 +177,14 @@ fn summarize(error: &HttpValidationError) -> String {
         .iter()
         .take(3)
         .map(|d| {
-            let loc: Vec<String> = d.loc.iter().map(|l| match l {
-                crate::models::ValidationErrorLocItem::String(s) => s.clone(),
-                crate::models::ValidationErrorLocItem::Integer(i) => i.to_string(),
-            }).collect();
+            let loc: Vec<String> = d
+                .loc
+                .iter()
+                .map(|l| match l {
+                    crate::models::ValidationErrorLocItem::String(s) => s.clone(),
+                    crate::models::ValidationErrorLocItem::Integer(i) => i.to_string(),
+                })
+                .collect();
             format!("{}: {}", loc.join("."), d.msg)
         })
         .collect();
@@ -260,12 +268,24 @@ impl Error {
 
     /// Whether the call timed out.
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Error::Transport { kind: TransportKind::Timeout, .. })
+        matches!(
+            self,
+            Error::Transport {
+                kind: TransportKind::Timeout,
+                ..
+            }
+        )
     }
 
     /// Whether no connection could be made, so nothing reached the API.
     pub fn is_connect(&self) -> bool {
-        matches!(self, Error::Transport { kind: TransportKind::Connect, .. })
+        matches!(
+            self,
+            Error::Transport {
+                kind: TransportKind::Connect,
+                ..
+            }
+        )
     }
 
     /// Whether repeating the same call may succeed: transport failures and the statuses
@@ -275,7 +295,9 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
             Error::Transport { .. } => true,
-            _ => self.status().is_some_and(|s| RETRYABLE_STATUSES.contains(&s.as_u16())),
+            _ => self
+                .status()
+                .is_some_and(|s| RETRYABLE_STATUSES.contains(&s.as_u16())),
         }
     }
 
@@ -301,7 +323,10 @@ impl BodySnippet {
     /// Bounds and redacts `body`.
     pub fn new(body: &[u8]) -> BodySnippet {
         let cut = &body[..body.len().min(Self::LIMIT)];
-        BodySnippet { text: redact::text(&String::from_utf8_lossy(cut)), total_len: body.len() }
+        BodySnippet {
+            text: redact::text(&String::from_utf8_lossy(cut)),
+            total_len: body.len(),
+        }
     }
 
     /// The kept, redacted text.
@@ -325,7 +350,11 @@ impl fmt::Display for BodySnippet {
         if self.total_len == 0 {
             return f.write_str("<empty>");
         }
-        let one_line: String = self.text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        let one_line: String = self
+            .text
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
         f.write_str(one_line.trim())?;
         if self.is_truncated() {
             write!(f, " … ({} bytes in all)", self.total_len)?;
@@ -336,7 +365,10 @@ impl fmt::Display for BodySnippet {
 
 impl fmt::Debug for BodySnippet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("BodySnippet").field("text", &self.text).field("total_len", &self.total_len).finish()
+        f.debug_struct("BodySnippet")
+            .field("text", &self.text)
+            .field("total_len", &self.total_len)
+            .finish()
     }
 }
 
@@ -345,14 +377,21 @@ mod tests {
     use super::*;
 
     fn problem(status: i64, title: &str, detail: &str) -> Problem {
-        serde_json::from_value(serde_json::json!({"status": status, "title": title, "detail": detail})).unwrap()
+        serde_json::from_value(
+            serde_json::json!({"status": status, "title": title, "detail": detail}),
+        )
+        .unwrap()
     }
 
     #[test]
     fn error_is_small_and_thread_safe() {
         fn assert_send_sync<T: Send + Sync + 'static>() {}
         assert_send_sync::<Error>();
-        assert!(std::mem::size_of::<Error>() <= 80, "{}", std::mem::size_of::<Error>());
+        assert!(
+            std::mem::size_of::<Error>() <= 80,
+            "{}",
+            std::mem::size_of::<Error>()
+        );
     }
 
     #[test]
@@ -360,12 +399,22 @@ mod tests {
         let e = Error::Problem {
             operation: "uploads.initiate".into(),
             status: StatusCode::PAYMENT_REQUIRED,
-            problem: Box::new(problem(402, "Payment Required", "Storage quota exceeded: 5 GiB requested, 1 GiB free")),
+            problem: Box::new(problem(
+                402,
+                "Payment Required",
+                "Storage quota exceeded: 5 GiB requested, 1 GiB free",
+            )),
             headers: Box::default(),
         };
-        assert_eq!(e.to_string(), "uploads.initiate: 402 Payment Required — Storage quota exceeded: 5 GiB requested, 1 GiB free");
+        assert_eq!(
+            e.to_string(),
+            "uploads.initiate: 402 Payment Required — Storage quota exceeded: 5 GiB requested, 1 GiB free"
+        );
         assert_eq!(e.status(), Some(StatusCode::PAYMENT_REQUIRED));
-        assert_eq!(e.problem().map(|p| p.detail.as_str()), Some("Storage quota exceeded: 5 GiB requested, 1 GiB free"));
+        assert_eq!(
+            e.problem().map(|p| p.detail.as_str()),
+            Some("Storage quota exceeded: 5 GiB requested, 1 GiB free")
+        );
         assert!(!e.is_retryable());
         assert_eq!(e.operation(), "uploads.initiate");
     }
@@ -377,7 +426,12 @@ mod tests {
             {"loc": ["body", "total_bytes"], "msg": "Input should be greater than or equal to 0", "type": "greater_than_equal"}
         ]}))
         .unwrap();
-        let e = Error::Validation { operation: "uploads.initiate".into(), status: StatusCode::UNPROCESSABLE_ENTITY, error: Box::new(error), headers: Box::default() };
+        let e = Error::Validation {
+            operation: "uploads.initiate".into(),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            error: Box::new(error),
+            headers: Box::default(),
+        };
         assert_eq!(
             e.to_string(),
             "uploads.initiate: 422 Unprocessable Entity — body.project_id: Field required; body.total_bytes: Input should be greater than or equal to 0"
@@ -393,14 +447,26 @@ mod tests {
         assert!(s.is_truncated());
         assert_eq!(s.total_len(), body.len());
         assert!(!s.to_string().contains("deadbeef"), "{s}");
-        assert!(s.to_string().contains("https://storage.example/o/a.tif?<redacted>"), "{s}");
+        assert!(
+            s.to_string()
+                .contains("https://storage.example/o/a.tif?<redacted>"),
+            "{s}"
+        );
         assert!(s.as_str().len() <= BodySnippet::LIMIT + 16);
         assert_eq!(BodySnippet::new(b"").to_string(), "<empty>");
     }
 
     #[test]
     fn retryable_statuses() {
-        for (code, retry) in [(408, true), (429, true), (500, false), (502, true), (503, true), (504, true), (404, false)] {
+        for (code, retry) in [
+            (408, true),
+            (429, true),
+            (500, false),
+            (502, true),
+            (503, true),
+            (504, true),
+            (404, false),
+        ] {
             let e = Error::UnexpectedStatus {
                 operation: "x".into(),
                 status: StatusCode::from_u16(code).unwrap(),

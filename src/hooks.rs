@@ -16,7 +16,11 @@ use crate::generated::Client;
 use crate::retry::{self, Verdict};
 
 impl ClientHooks<CallContext> for Client {
-    async fn pre<E>(&self, request: &mut reqwest::Request, _info: &OperationInfo) -> Result<(), progenitor_client::Error<E>> {
+    async fn pre<E>(
+        &self,
+        request: &mut reqwest::Request,
+        _info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
         let shared = &self.inner().shared;
         let headers = request.headers_mut();
         match &shared.credential {
@@ -40,7 +44,11 @@ impl ClientHooks<CallContext> for Client {
         Ok(())
     }
 
-    async fn exec(&self, request: reqwest::Request, _info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        _info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
         let context = self.inner();
         execute(context, self.client(), request).await
     }
@@ -48,7 +56,11 @@ impl ClientHooks<CallContext> for Client {
 
 /// Sends `request`, repeating it as the client's [`crate::RetryPolicy`] allows, and records
 /// the status and headers of the response it returns.
-async fn execute(context: &CallContext, http: &reqwest::Client, request: reqwest::Request) -> reqwest::Result<reqwest::Response> {
+async fn execute(
+    context: &CallContext,
+    http: &reqwest::Client,
+    request: reqwest::Request,
+) -> reqwest::Result<reqwest::Response> {
     let policy = &context.shared.retry;
     let safe = context.idempotent || policy.retry_non_idempotent;
     let started = Instant::now();
@@ -57,7 +69,11 @@ async fn execute(context: &CallContext, http: &reqwest::Client, request: reqwest
     let mut attempt = 1u32;
     loop {
         // JSON bodies are in memory, so the clone only fails for a streaming body.
-        let spare = if attempt < policy.max_attempts { pending.try_clone() } else { None };
+        let spare = if attempt < policy.max_attempts {
+            pending.try_clone()
+        } else {
+            None
+        };
         let span = tracing::debug_span!("geopera.call", operation = %context.operation, attempt, path = %path, status = tracing::field::Empty, latency_ms = tracing::field::Empty, request_id = tracing::field::Empty);
         let sent = Instant::now();
         let result = http.execute(pending).instrument(span.clone()).await;
@@ -81,7 +97,16 @@ async fn execute(context: &CallContext, http: &reqwest::Client, request: reqwest
             _ => None,
         };
         let Some((spare, delay, reason)) = next else {
-            span.in_scope(|| tracing::debug!(outcome = if result.is_ok() { "response" } else { "transport error" }, "call finished"));
+            span.in_scope(|| {
+                tracing::debug!(
+                    outcome = if result.is_ok() {
+                        "response"
+                    } else {
+                        "transport error"
+                    },
+                    "call finished"
+                )
+            });
             return result;
         };
         span.in_scope(|| tracing::debug!(reason, delay_ms = delay.as_millis() as u64, "retrying"));

@@ -40,9 +40,17 @@ impl UploadInitiate {
 
     /// A session for `project_id` covering files of the given sizes: `transfer_method`
     /// `"signed_url"`, `file_count` the number of sizes (at least 1), `total_bytes` their sum.
-    pub fn for_files(project_id: impl Into<String>, sizes: impl IntoIterator<Item = u64>) -> UploadInitiate {
-        let (count, total) = sizes.into_iter().fold((0u64, 0u64), |(n, t), s| (n + 1, t.saturating_add(s)));
-        UploadInitiate::new(project_id).signed_url().file_count(NonZeroU64::new(count).unwrap_or(NonZeroU64::MIN)).total_bytes(total)
+    pub fn for_files(
+        project_id: impl Into<String>,
+        sizes: impl IntoIterator<Item = u64>,
+    ) -> UploadInitiate {
+        let (count, total) = sizes
+            .into_iter()
+            .fold((0u64, 0u64), |(n, t), s| (n + 1, t.saturating_add(s)));
+        UploadInitiate::new(project_id)
+            .signed_url()
+            .file_count(NonZeroU64::new(count).unwrap_or(NonZeroU64::MIN))
+            .total_bytes(total)
     }
 
     /// `transfer_method: "signed_url"`, the value the seed tells SDK and server uploaders to
@@ -67,7 +75,11 @@ impl UploadInitiate {
     }
 
     /// Adds the upload to an existing item under `asset_key` instead of creating items.
-    pub fn target_item(mut self, item_id: impl Into<String>, asset_key: impl Into<String>) -> UploadInitiate {
+    pub fn target_item(
+        mut self,
+        item_id: impl Into<String>,
+        asset_key: impl Into<String>,
+    ) -> UploadInitiate {
         self.target_item_id = Some(item_id.into());
         self.asset_key = Some(asset_key.into());
         self
@@ -89,13 +101,22 @@ impl UploadInitiate {
 impl SignedUrlInput {
     /// Signs `file_name` in session `upload_id`, as `application/octet-stream`. An empty
     /// file name is refused here, before anything is sent.
-    pub fn new(upload_id: impl Into<String>, file_name: impl Into<String>) -> Result<SignedUrlInput, crate::Error> {
-        let file_name = SignedUrlInputFileName::try_from(file_name.into()).map_err(|e| crate::Error::InvalidInput {
-            operation: "uploads.signed_url".into(),
-            field: Some("file_name".into()),
-            message: e.to_string(),
+    pub fn new(
+        upload_id: impl Into<String>,
+        file_name: impl Into<String>,
+    ) -> Result<SignedUrlInput, crate::Error> {
+        let file_name = SignedUrlInputFileName::try_from(file_name.into()).map_err(|e| {
+            crate::Error::InvalidInput {
+                operation: "uploads.signed_url".into(),
+                field: Some("file_name".into()),
+                message: e.to_string(),
+            }
         })?;
-        Ok(SignedUrlInput { upload_id: upload_id.into(), file_name, content_type: "application/octet-stream".into() })
+        Ok(SignedUrlInput {
+            upload_id: upload_id.into(),
+            file_name,
+            content_type: "application/octet-stream".into(),
+        })
     }
 
     /// The content type the PUT will send (it is part of the signature).
@@ -107,15 +128,27 @@ impl SignedUrlInput {
 
 impl UploadProgressInput {
     /// A progress report: cumulative `bytes_uploaded` with a free-form `status`.
-    pub fn new(upload_id: impl Into<String>, status: impl Into<String>, bytes_uploaded: i64) -> UploadProgressInput {
-        UploadProgressInput { upload_id: upload_id.into(), status: Some(status.into()), bytes_uploaded: Some(bytes_uploaded) }
+    pub fn new(
+        upload_id: impl Into<String>,
+        status: impl Into<String>,
+        bytes_uploaded: i64,
+    ) -> UploadProgressInput {
+        UploadProgressInput {
+            upload_id: upload_id.into(),
+            status: Some(status.into()),
+            bytes_uploaded: Some(bytes_uploaded),
+        }
     }
 }
 
 impl UploadFailInput {
     /// Abandons session `upload_id`, releasing its reservation.
     pub fn new(upload_id: impl Into<String>, error_message: impl Into<String>) -> UploadFailInput {
-        UploadFailInput { upload_id: upload_id.into(), error_message: error_message.into(), error_step: None }
+        UploadFailInput {
+            upload_id: upload_id.into(),
+            error_message: error_message.into(),
+            error_step: None,
+        }
     }
 
     /// The step that failed, e.g. `"transfer"`, `"sign"`, `"complete"`.
@@ -129,7 +162,10 @@ impl UploadsCompleteBody {
     /// `{"upload_id": upload_id}`, the body every completion should send.
     pub fn for_upload(upload_id: impl Into<String>) -> UploadsCompleteBody {
         let mut map = serde_json::Map::new();
-        map.insert("upload_id".into(), serde_json::Value::String(upload_id.into()));
+        map.insert(
+            "upload_id".into(),
+            serde_json::Value::String(upload_id.into()),
+        );
         UploadsCompleteBody::from(map)
     }
 }
@@ -137,18 +173,30 @@ impl UploadsCompleteBody {
 impl AssetDownloadInput {
     /// The asset `asset_id` of item `item_id`.
     pub fn new(item_id: impl Into<String>, asset_id: impl Into<String>) -> AssetDownloadInput {
-        AssetDownloadInput { item_id: item_id.into(), asset_id: asset_id.into() }
+        AssetDownloadInput {
+            item_id: item_id.into(),
+            asset_id: asset_id.into(),
+        }
     }
 }
 
 impl ClipDownloadInput {
     /// The `mosaic_type` output of clip job `job_id`.
     pub fn new(job_id: impl Into<String>, mosaic_type: impl Into<String>) -> ClipDownloadInput {
-        ClipDownloadInput { job_id: job_id.into(), mosaic_type: mosaic_type.into(), user_agent: None, requester_ip: None }
+        ClipDownloadInput {
+            job_id: job_id.into(),
+            mosaic_type: mosaic_type.into(),
+            user_agent: None,
+            requester_ip: None,
+        }
     }
 
     /// Attributes the egress to a user agent and requester IP.
-    pub fn attribute(mut self, user_agent: impl Into<String>, requester_ip: impl Into<String>) -> ClipDownloadInput {
+    pub fn attribute(
+        mut self,
+        user_agent: impl Into<String>,
+        requester_ip: impl Into<String>,
+    ) -> ClipDownloadInput {
         self.user_agent = Some(user_agent.into());
         self.requester_ip = Some(requester_ip.into());
         self
@@ -158,7 +206,9 @@ impl ClipDownloadInput {
 impl ClipJobInput {
     /// Clip job `job_id`.
     pub fn new(job_id: impl Into<String>) -> ClipJobInput {
-        ClipJobInput { job_id: job_id.into() }
+        ClipJobInput {
+            job_id: job_id.into(),
+        }
     }
 }
 
@@ -169,38 +219,67 @@ mod tests {
     #[test]
     fn defaults_match_the_seed() {
         let v = serde_json::to_value(UploadInitiate::new("p")).unwrap();
-        assert_eq!(v, serde_json::json!({"project_id": "p", "transfer_method": "browser", "file_count": 1, "total_bytes": 0, "is_categorical": false}));
-        let parsed: UploadInitiate = serde_json::from_value(serde_json::json!({"project_id": "p"})).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"project_id": "p", "transfer_method": "browser", "file_count": 1, "total_bytes": 0, "is_categorical": false})
+        );
+        let parsed: UploadInitiate =
+            serde_json::from_value(serde_json::json!({"project_id": "p"})).unwrap();
         assert_eq!(parsed, UploadInitiate::new("p"));
-        let s: SignedUrlInput = serde_json::from_value(serde_json::json!({"upload_id": "u", "file_name": "f"})).unwrap();
+        let s: SignedUrlInput =
+            serde_json::from_value(serde_json::json!({"upload_id": "u", "file_name": "f"}))
+                .unwrap();
         assert_eq!(s.content_type, "application/octet-stream");
     }
 
     #[test]
     fn for_files_sums_and_counts() {
         let i = UploadInitiate::for_files("p", [10, 20, 30]);
-        assert_eq!((i.file_count.get(), i.total_bytes, i.transfer_method.as_str()), (3, 60, "signed_url"));
+        assert_eq!(
+            (
+                i.file_count.get(),
+                i.total_bytes,
+                i.transfer_method.as_str()
+            ),
+            (3, 60, "signed_url")
+        );
         assert_eq!(UploadInitiate::for_files("p", []).file_count.get(), 1);
     }
 
     #[test]
     fn transfer_method_pattern_is_enforced() {
         assert!("signed_url".parse::<UploadInitiateTransferMethod>().is_ok());
-        assert!("carrier_pigeon".parse::<UploadInitiateTransferMethod>().is_err());
-        assert!(serde_json::from_value::<UploadInitiate>(serde_json::json!({"project_id": "p", "file_count": 0})).is_err());
+        assert!(
+            "carrier_pigeon"
+                .parse::<UploadInitiateTransferMethod>()
+                .is_err()
+        );
+        assert!(
+            serde_json::from_value::<UploadInitiate>(
+                serde_json::json!({"project_id": "p", "file_count": 0})
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn unknown_fields_are_kept_where_allowed() {
-        let out: UploadOutput = serde_json::from_value(serde_json::json!({"id": "u", "status": "initiated"})).unwrap();
+        let out: UploadOutput =
+            serde_json::from_value(serde_json::json!({"id": "u", "status": "initiated"})).unwrap();
         assert_eq!(out.id, "u");
         assert_eq!(serde_json::to_value(&out).unwrap()["status"], "initiated");
-        let p: Problem = serde_json::from_value(serde_json::json!({"title": "T", "status": 402, "detail": "d", "balance": 3})).unwrap();
+        let p: Problem = serde_json::from_value(
+            serde_json::json!({"title": "T", "status": 402, "detail": "d", "balance": 3}),
+        )
+        .unwrap();
         assert_eq!(serde_json::to_value(&p).unwrap()["balance"], 3);
     }
 
     #[test]
     fn complete_body_carries_the_upload_id() {
-        assert_eq!(serde_json::to_value(UploadsCompleteBody::for_upload("u")).unwrap(), serde_json::json!({"upload_id": "u"}));
+        assert_eq!(
+            serde_json::to_value(UploadsCompleteBody::for_upload("u")).unwrap(),
+            serde_json::json!({"upload_id": "u"})
+        );
     }
 }

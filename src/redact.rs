@@ -52,7 +52,11 @@ fn tokens(s: &str) -> String {
         let Some((_, secret_start)) = next else { break };
         out.push_str(&rest[..secret_start]);
         let tail = &rest[secret_start..];
-        let len = tail.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '~' | '+' | '/' | '='))).unwrap_or(tail.len());
+        let len = tail
+            .find(|c: char| {
+                !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '~' | '+' | '/' | '='))
+            })
+            .unwrap_or(tail.len());
         if len > 0 {
             out.push_str("<redacted>");
         }
@@ -83,13 +87,22 @@ mod tests {
             text("PUT to http://127.0.0.1:9/storage/a_b.tif?sig=abc&exp=1 failed"),
             "PUT to http://127.0.0.1:9/storage/a_b.tif?<redacted> failed"
         );
-        assert_eq!(text("(url: \"https://x/y?token=s3cret\")"), "(url: \"https://x/y?<redacted>\")");
-        assert_eq!(text("https://x/y and http://z/w?q=1"), "https://x/y and http://z/w?<redacted>");
+        assert_eq!(
+            text("(url: \"https://x/y?token=s3cret\")"),
+            "(url: \"https://x/y?<redacted>\")"
+        );
+        assert_eq!(
+            text("https://x/y and http://z/w?q=1"),
+            "https://x/y and http://z/w?<redacted>"
+        );
     }
 
     #[test]
     fn tokens_are_masked() {
-        assert_eq!(text("Authorization: Bearer abc.def-ghi"), "Authorization: Bearer <redacted>");
+        assert_eq!(
+            text("Authorization: Bearer abc.def-ghi"),
+            "Authorization: Bearer <redacted>"
+        );
         assert_eq!(text("key gpra_0123456789abcdefXYZ."), "key gpra_<redacted>");
         assert_eq!(text("nothing secret"), "nothing secret");
     }

@@ -17,7 +17,11 @@ pub struct Response<T> {
 impl<T> Response<T> {
     /// Assembles a response; useful for test fixtures.
     pub fn new(status: StatusCode, headers: HeaderMap, body: T) -> Response<T> {
-        Response { status, headers, body }
+        Response {
+            status,
+            headers,
+            body,
+        }
     }
 
     /// The HTTP status.
@@ -47,7 +51,11 @@ impl<T> Response<T> {
 
     /// Maps the body, keeping status and headers.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Response<U> {
-        Response { status: self.status, headers: self.headers, body: f(self.body) }
+        Response {
+            status: self.status,
+            headers: self.headers,
+            body: f(self.body),
+        }
     }
 }
 

@@ -57,7 +57,10 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// No retries at all: every failure is returned as it happens.
     pub fn disabled() -> RetryPolicy {
-        RetryPolicy { max_attempts: 1, ..RetryPolicy::default() }
+        RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        }
     }
 
     /// Sets the number of attempts in all (at least 1).
@@ -88,7 +91,10 @@ impl RetryPolicy {
 
     /// The jittered backoff before attempt `attempt + 1` (`attempt` counts from 1).
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self.initial_backoff.saturating_mul(1u32.checked_shl(attempt.saturating_sub(1)).unwrap_or(u32::MAX));
+        let exp = self.initial_backoff.saturating_mul(
+            1u32.checked_shl(attempt.saturating_sub(1))
+                .unwrap_or(u32::MAX),
+        );
         let ceiling = exp.min(self.max_backoff);
         ceiling.mul_f64(jitter())
     }
@@ -117,9 +123,16 @@ pub(crate) enum Verdict {
 }
 
 /// Classifies a response by status: 408/429/502/503/504 are retried where repeating is safe.
-pub(crate) fn classify_status(status: StatusCode, headers: &HeaderMap, safe_to_repeat: bool) -> Verdict {
+pub(crate) fn classify_status(
+    status: StatusCode,
+    headers: &HeaderMap,
+    safe_to_repeat: bool,
+) -> Verdict {
     if safe_to_repeat && RETRYABLE_STATUSES.contains(&status.as_u16()) {
-        Verdict::Retry { reason: "retryable status", after: retry_after(headers) }
+        Verdict::Retry {
+            reason: "retryable status",
+            after: retry_after(headers),
+        }
     } else {
         Verdict::Done
     }
@@ -129,9 +142,15 @@ pub(crate) fn classify_status(status: StatusCode, headers: &HeaderMap, safe_to_r
 /// retried; timeouts and dropped connections only where repeating is safe.
 pub(crate) fn classify_transport(e: &reqwest::Error, safe_to_repeat: bool) -> Verdict {
     if e.is_connect() {
-        Verdict::Retry { reason: "connect failed", after: None }
+        Verdict::Retry {
+            reason: "connect failed",
+            after: None,
+        }
     } else if safe_to_repeat && (e.is_timeout() || e.is_request() || e.is_body()) {
-        Verdict::Retry { reason: "transport failure", after: None }
+        Verdict::Retry {
+            reason: "transport failure",
+            after: None,
+        }
     } else {
         Verdict::Done
     }
@@ -139,7 +158,13 @@ pub(crate) fn classify_transport(e: &reqwest::Error, safe_to_repeat: bool) -> Ve
 
 /// `Retry-After` in delta-seconds form (the HTTP-date form is not honoured).
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let secs: u64 = headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    let secs: u64 = headers
+        .get(RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     Some(Duration::from_secs(secs))
 }
 
@@ -153,11 +178,18 @@ mod tests {
         let h = HeaderMap::new();
         for code in [408, 429, 502, 503, 504] {
             let s = StatusCode::from_u16(code).unwrap();
-            assert!(matches!(classify_status(s, &h, true), Verdict::Retry { .. }), "{code}");
+            assert!(
+                matches!(classify_status(s, &h, true), Verdict::Retry { .. }),
+                "{code}"
+            );
             assert_eq!(classify_status(s, &h, false), Verdict::Done, "{code}");
         }
         for code in [400, 401, 402, 403, 404, 422, 500, 501] {
-            assert_eq!(classify_status(StatusCode::from_u16(code).unwrap(), &h, true), Verdict::Done, "{code}");
+            assert_eq!(
+                classify_status(StatusCode::from_u16(code).unwrap(), &h, true),
+                Verdict::Done,
+                "{code}"
+            );
         }
     }
 
@@ -165,16 +197,28 @@ mod tests {
     fn retry_after_seconds_are_honoured() {
         let mut h = HeaderMap::new();
         h.insert(RETRY_AFTER, HeaderValue::from_static("7"));
-        assert_eq!(classify_status(StatusCode::SERVICE_UNAVAILABLE, &h, true), Verdict::Retry { reason: "retryable status", after: Some(Duration::from_secs(7)) });
-        h.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        assert_eq!(
+            classify_status(StatusCode::SERVICE_UNAVAILABLE, &h, true),
+            Verdict::Retry {
+                reason: "retryable status",
+                after: Some(Duration::from_secs(7))
+            }
+        );
+        h.insert(
+            RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
         assert_eq!(retry_after(&h), None);
     }
 
     #[test]
     fn backoff_is_bounded_and_grows() {
-        let p = RetryPolicy::default().with_backoff(Duration::from_millis(100), Duration::from_millis(400));
+        let p = RetryPolicy::default()
+            .with_backoff(Duration::from_millis(100), Duration::from_millis(400));
         for attempt in 1..40 {
-            let ceiling = Duration::from_millis(100).saturating_mul(1 << (attempt - 1).min(20)).min(Duration::from_millis(400));
+            let ceiling = Duration::from_millis(100)
+                .saturating_mul(1 << (attempt - 1).min(20))
+                .min(Duration::from_millis(400));
             assert!(p.backoff(attempt) <= ceiling, "attempt {attempt}");
         }
         let samples: Vec<Duration> = (0..32).map(|_| p.backoff(3)).collect();

@@ -177,8 +177,14 @@ op_cases! {
 async fn api_key_replaces_the_bearer() {
     let server = Scripted::start().await;
     server.reply(Reply::json(200, json!({"id": "upl_1"})));
-    let client = geopera::AuthenticatedClient::builder().base_url(&server.base_url).api_key("key-123").build().unwrap();
-    ops::uploads_progress::send(&client, &UploadProgressInput::new("upl_1", "x", 1)).await.unwrap();
+    let client = geopera::AuthenticatedClient::builder()
+        .base_url(&server.base_url)
+        .api_key("key-123")
+        .build()
+        .unwrap();
+    ops::uploads_progress::send(&client, &UploadProgressInput::new("upl_1", "x", 1))
+        .await
+        .unwrap();
     let r = &server.requests()[0];
     assert_eq!(r.header("x-api-key"), Some("key-123"));
     assert_eq!(r.header("authorization"), None);
@@ -195,7 +201,9 @@ async fn default_headers_and_user_agent_override_are_sent() {
         .user_agent("my-service/2")
         .build()
         .unwrap();
-    ops::uploads_progress::send(&client, &UploadProgressInput::new("upl_1", "x", 1)).await.unwrap();
+    ops::uploads_progress::send(&client, &UploadProgressInput::new("upl_1", "x", 1))
+        .await
+        .unwrap();
     let r = &server.requests()[0];
     assert_eq!(r.header("x-tenant"), Some("blue"));
     assert_eq!(r.header("user-agent"), Some("my-service/2"));
@@ -205,8 +213,13 @@ async fn default_headers_and_user_agent_override_are_sent() {
 async fn problem_wins_over_validation_and_keeps_extension_members() {
     // A 422 whose body is a Problem is reported as the Problem it is.
     let server = Scripted::start().await;
-    server.reply(Reply::json(422, json!({"title": "Unprocessable", "status": 422, "detail": "bad", "hint": "x"})));
-    let e = ops::uploads_progress::send(&server.client(), &UploadProgressInput::new("u", "x", 1)).await.unwrap_err();
+    server.reply(Reply::json(
+        422,
+        json!({"title": "Unprocessable", "status": 422, "detail": "bad", "hint": "x"}),
+    ));
+    let e = ops::uploads_progress::send(&server.client(), &UploadProgressInput::new("u", "x", 1))
+        .await
+        .unwrap_err();
     let p = e.problem().expect("problem");
     assert_eq!(serde_json::to_value(p).unwrap()["hint"], "x");
 }
@@ -216,7 +229,9 @@ async fn fastapi_style_detail_on_a_problem_status_is_a_decode_error() {
     // `{"detail": "Not Found"}` is neither a Problem nor a validation body.
     let server = Scripted::start().await;
     server.reply(Reply::json(404, json!({"detail": "Not Found"})));
-    let e = ops::uploads_progress::send(&server.client(), &UploadProgressInput::new("u", "x", 1)).await.unwrap_err();
+    let e = ops::uploads_progress::send(&server.client(), &UploadProgressInput::new("u", "x", 1))
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Decode { .. }), "{e:?}");
     assert_eq!(e.status().map(|s| s.as_u16()), Some(404));
 }
@@ -225,7 +240,9 @@ async fn fastapi_style_detail_on_a_problem_status_is_a_decode_error() {
 async fn wrong_body_type_on_success_is_a_decode_error() {
     let server = Scripted::start().await;
     server.reply(Reply::json(200, json!(["not", "an", "object"])));
-    let e = ops::uploads_initiate::send(&server.client(), &UploadInitiate::new("p")).await.unwrap_err();
+    let e = ops::uploads_initiate::send(&server.client(), &UploadInitiate::new("p"))
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Decode { .. }), "{e:?}");
 }
 
@@ -247,7 +264,9 @@ async fn request_timeout_is_a_timeout() {
         .retry_policy(geopera::RetryPolicy::disabled())
         .build()
         .unwrap();
-    let e = ops::uploads_progress::send(&client, &UploadProgressInput::new("u", "x", 1)).await.unwrap_err();
+    let e = ops::uploads_progress::send(&client, &UploadProgressInput::new("u", "x", 1))
+        .await
+        .unwrap_err();
     assert!(e.is_timeout(), "{e:?}");
     assert!(e.is_retryable());
 }
@@ -255,9 +274,16 @@ async fn request_timeout_is_a_timeout() {
 #[test]
 fn operation_constants_follow_the_spec() {
     assert_eq!(ops::uploads_initiate::REQUIRED_SCOPE, Some("uploads:write"));
-    assert_eq!(ops::items_asset_download::REQUIRED_SCOPE, Some("items:read"));
+    assert_eq!(
+        ops::items_asset_download::REQUIRED_SCOPE,
+        Some("items:read")
+    );
     assert_eq!(ops::clip_job_downloads::REQUIRED_SCOPE, Some("clip:read"));
     assert!(!ops::uploads_initiate::IDEMPOTENT);
-    assert!(ops::uploads_complete::IDEMPOTENT && ops::uploads_fail::IDEMPOTENT && ops::uploads_signed_url::IDEMPOTENT);
+    assert!(
+        ops::uploads_complete::IDEMPOTENT
+            && ops::uploads_fail::IDEMPOTENT
+            && ops::uploads_signed_url::IDEMPOTENT
+    );
     assert_eq!(ops::items_asset_download::METHOD, "POST");
 }

@@ -42,14 +42,29 @@ pub struct Reply {
 
 impl Reply {
     pub fn json(status: u16, body: serde_json::Value) -> Reply {
-        Reply { status, content_type: "application/json", body: body.to_string().into_bytes(), headers: vec![] }
+        Reply {
+            status,
+            content_type: "application/json",
+            body: body.to_string().into_bytes(),
+            headers: vec![],
+        }
     }
     pub fn problem(status: u16, title: &str, detail: &str) -> Reply {
         let body = serde_json::json!({"type": "about:blank", "title": title, "status": status, "detail": detail});
-        Reply { status, content_type: "application/problem+json", body: body.to_string().into_bytes(), headers: vec![] }
+        Reply {
+            status,
+            content_type: "application/problem+json",
+            body: body.to_string().into_bytes(),
+            headers: vec![],
+        }
     }
     pub fn raw(status: u16, content_type: &'static str, body: &str) -> Reply {
-        Reply { status, content_type, body: body.as_bytes().to_vec(), headers: vec![] }
+        Reply {
+            status,
+            content_type,
+            body: body.as_bytes().to_vec(),
+            headers: vec![],
+        }
     }
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Reply {
         self.headers.push((name, value.into()));
@@ -105,7 +120,9 @@ impl Scripted {
 
 async fn answer(state: Arc<State>, req: Request<Body>) -> Response {
     let (parts, body) = req.into_parts();
-    let body: Bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let body: Bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
     state.requests.lock().unwrap().push(Recorded {
         method: parts.method.to_string(),
         path: parts.uri.path().to_owned(),
@@ -114,7 +131,9 @@ async fn answer(state: Arc<State>, req: Request<Body>) -> Response {
     });
     let reply = state.replies.lock().unwrap().pop_front();
     let reply = reply.unwrap_or_else(|| Reply::raw(599, "text/plain", "no scripted reply"));
-    let mut response = Response::builder().status(StatusCode::from_u16(reply.status).unwrap()).header("content-type", reply.content_type);
+    let mut response = Response::builder()
+        .status(StatusCode::from_u16(reply.status).unwrap())
+        .header("content-type", reply.content_type);
     for (name, value) in reply.headers {
         response = response.header(name, value);
     }

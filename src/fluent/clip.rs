@@ -1,0 +1,49 @@
+//! `client.clip().job().download(..)` and `.downloads(..)`: the clip-job download operations.
+
+use crate::Geopera;
+use crate::fluent::request::{IntoInput, Request, into_input, operation};
+use crate::models::{ClipDownloadInput, ClipJobInput};
+
+operation!(
+    /// `clip.job.download`.
+    JobDownload => clip_job_download
+);
+operation!(
+    /// `clip.job.downloads`.
+    JobDownloads => clip_job_downloads
+);
+
+into_input!(ClipDownloadInput, ClipJobInput);
+
+/// The `clip.*` namespace of a [`Geopera`] client.
+#[derive(Debug, Clone, Copy)]
+pub struct Clip<'a> {
+    pub(crate) geopera: &'a Geopera,
+}
+
+impl<'a> Clip<'a> {
+    /// The `clip.job.*` namespace.
+    pub fn job(self) -> ClipJob<'a> {
+        ClipJob {
+            geopera: self.geopera,
+        }
+    }
+}
+
+/// The `clip.job.*` namespace.
+#[derive(Debug, Clone, Copy)]
+pub struct ClipJob<'a> {
+    geopera: &'a Geopera,
+}
+
+impl<'a> ClipJob<'a> {
+    /// `clip.job.download`: resolves one mosaic output to a JSON descriptor with a signed URL.
+    pub fn download(self, body: impl IntoInput<ClipDownloadInput>) -> Request<'a, JobDownload> {
+        Request::new(&self.geopera.client, body)
+    }
+
+    /// `clip.job.downloads`: lists every download a clip job offers (decoded JSON).
+    pub fn downloads(self, body: impl IntoInput<ClipJobInput>) -> Request<'a, JobDownloads> {
+        Request::new(&self.geopera.client, body)
+    }
+}

@@ -1,0 +1,41 @@
+//! `client.items().asset().download(..)`: the `items.asset.download` operation.
+
+use crate::Geopera;
+use crate::fluent::request::{IntoInput, Request, into_input, operation};
+use crate::models::AssetDownloadInput;
+
+operation!(
+    /// `items.asset.download`.
+    AssetDownload => items_asset_download
+);
+
+into_input!(AssetDownloadInput);
+
+/// The `items.*` namespace of a [`Geopera`] client.
+#[derive(Debug, Clone, Copy)]
+pub struct Items<'a> {
+    pub(crate) geopera: &'a Geopera,
+}
+
+impl<'a> Items<'a> {
+    /// The `items.asset.*` namespace.
+    pub fn asset(self) -> ItemsAsset<'a> {
+        ItemsAsset {
+            geopera: self.geopera,
+        }
+    }
+}
+
+/// The `items.asset.*` namespace.
+#[derive(Debug, Clone, Copy)]
+pub struct ItemsAsset<'a> {
+    geopera: &'a Geopera,
+}
+
+impl<'a> ItemsAsset<'a> {
+    /// `items.asset.download`: a JSON descriptor with a short-lived signed URL in `url`;
+    /// fetching the URL is metered as egress.
+    pub fn download(self, body: impl IntoInput<AssetDownloadInput>) -> Request<'a, AssetDownload> {
+        Request::new(&self.geopera.client, body)
+    }
+}
