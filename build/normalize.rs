@@ -224,17 +224,17 @@ fn walk_schema(
         let p = format!("{at}/{}", escape(k));
         if ONE_SCHEMA.contains(&k.as_str()) {
             walk_schema(child, &p, op, f)?;
-        } else if SCHEMA_LIST.contains(&k.as_str()) {
-            if let Some(list) = child.as_array_mut() {
-                for (i, s) in list.iter_mut().enumerate() {
-                    walk_schema(s, &format!("{p}/{i}"), op, f)?;
-                }
+        } else if SCHEMA_LIST.contains(&k.as_str())
+            && let Some(list) = child.as_array_mut()
+        {
+            for (i, s) in list.iter_mut().enumerate() {
+                walk_schema(s, &format!("{p}/{i}"), op, f)?;
             }
-        } else if SCHEMA_MAP.contains(&k.as_str()) {
-            if let Some(m) = child.as_object_mut() {
-                for (name, s) in m.iter_mut() {
-                    walk_schema(s, &format!("{p}/{}", escape(name)), op, f)?;
-                }
+        } else if SCHEMA_MAP.contains(&k.as_str())
+            && let Some(m) = child.as_object_mut()
+        {
+            for (name, s) in m.iter_mut() {
+                walk_schema(s, &format!("{p}/{}", escape(name)), op, f)?;
             }
         }
     }
@@ -324,10 +324,10 @@ pub fn const_to_enum(s: &mut Map<String, Value>) {
 
 /// 3.1 `examples: [..]` on a schema becomes the 3.0 singular `example` (the first one).
 pub fn examples_to_example(s: &mut Map<String, Value>) {
-    if let Some(Value::Array(list)) = s.remove("examples") {
-        if let Some(first) = list.into_iter().next() {
-            s.entry("example").or_insert(first);
-        }
+    if let Some(Value::Array(list)) = s.remove("examples")
+        && let Some(first) = list.into_iter().next()
+    {
+        s.entry("example").or_insert(first);
     }
 }
 
@@ -491,10 +491,9 @@ pub fn fold_error_responses(doc: &mut Value) -> Result {
                 if let Some(schema) = content
                     .get("application/json")
                     .and_then(|m| m.get("schema"))
+                    && !distinct.contains(schema)
                 {
-                    if !distinct.contains(schema) {
-                        distinct.push(schema.clone());
-                    }
+                    distinct.push(schema.clone());
                 }
             }
         }
@@ -576,13 +575,13 @@ pub fn optional_request_bodies(doc: &mut Value) -> Result {
                 if let Some(schema) = media.get_mut("schema").and_then(Value::as_object_mut) {
                     if schema.remove("nullable") == Some(Value::Bool(true)) {
                         nullable = true;
-                        if let Some(Value::Array(all)) = schema.get("allOf") {
-                            if let [single] = all.as_slice() {
-                                let single = single.clone();
-                                schema.clear();
-                                if let Some(m) = single.as_object() {
-                                    schema.extend(m.clone());
-                                }
+                        if let Some(Value::Array(all)) = schema.get("allOf")
+                            && let [single] = all.as_slice()
+                        {
+                            let single = single.clone();
+                            schema.clear();
+                            if let Some(m) = single.as_object() {
+                                schema.extend(m.clone());
                             }
                         }
                     }

@@ -279,11 +279,16 @@ fn operation_constants_follow_the_spec() {
         Some("items:read")
     );
     assert_eq!(ops::clip_job_downloads::REQUIRED_SCOPE, Some("clip:read"));
-    assert!(!ops::uploads_initiate::IDEMPOTENT);
-    assert!(
-        ops::uploads_complete::IDEMPOTENT
-            && ops::uploads_fail::IDEMPOTENT
-            && ops::uploads_signed_url::IDEMPOTENT
-    );
+    let idempotent = [
+        ops::uploads_initiate::IDEMPOTENT,
+        ops::uploads_signed_url::IDEMPOTENT,
+        ops::uploads_progress::IDEMPOTENT,
+        ops::uploads_complete::IDEMPOTENT,
+        ops::uploads_fail::IDEMPOTENT,
+        ops::items_asset_download::IDEMPOTENT,
+        ops::clip_job_download::IDEMPOTENT,
+        ops::clip_job_downloads::IDEMPOTENT,
+    ];
+    assert_eq!(idempotent, [false, true, true, true, true, true, true, true]);
     assert_eq!(ops::items_asset_download::METHOD, "POST");
 }

@@ -18,7 +18,13 @@ use crate::{Error, Geopera};
 /// The `error_step` sent when an open session is dropped.
 pub const ABANDONED_STEP: &str = "abandoned";
 
-/// An open upload session. See the [module docs](self).
+/// An open upload session, from [`Uploads::session`](crate::fluent::Uploads::session).
+///
+/// It is always either completed or failed: dropped while still open (an early `?`, a
+/// panic, a cancelled task), it calls `uploads.fail` with `error_step` `"abandoned"` in the
+/// background. That release is best effort (the process must live long enough);
+/// [`Geopera::settle_abandoned`](crate::Geopera::settle_abandoned) waits for every such
+/// release, e.g. before shutdown or in a test.
 #[derive(Debug)]
 #[must_use = "a dropped session is failed in the background; call complete() or fail()"]
 pub struct UploadSession {
