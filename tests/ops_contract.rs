@@ -289,6 +289,9 @@ fn operation_constants_follow_the_spec() {
         ops::clip_job_download::IDEMPOTENT,
         ops::clip_job_downloads::IDEMPOTENT,
     ];
-    assert_eq!(idempotent, [false, true, true, true, true, true, true, true]);
+    assert_eq!(
+        idempotent,
+        [false, true, true, true, true, true, true, true]
+    );
     assert_eq!(ops::items_asset_download::METHOD, "POST");
 }

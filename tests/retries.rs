@@ -1,0 +1,152 @@
+//! The retry policy against a scripted server: which failures are repeated, how often,
+//! `Retry-After`, the idempotency rule for `uploads.initiate`, and retries switched off.
+
+mod support;
+
+use std::time::Duration;
+
+use geopera::models::{UploadInitiate, UploadProgressInput};
+use geopera::{AuthenticatedClient, RetryPolicy, ops};
+use serde_json::json;
+use support::{Reply, Scripted};
+
+fn fast() -> RetryPolicy {
+    RetryPolicy::default()
+        .with_max_attempts(3)
+        .with_backoff(Duration::from_millis(1), Duration::from_millis(5))
+}
+
+fn client(server: &Scripted, policy: RetryPolicy) -> AuthenticatedClient {
+    AuthenticatedClient::builder()
+        .base_url(&server.base_url)
+        .token("t")
+        .retry_policy(policy)
+        .build()
+        .unwrap()
+}
+
+fn progress() -> UploadProgressInput {
+    UploadProgressInput::new("u", "uploading", 1)
+}
+
+#[tokio::test]
+async fn idempotent_operation_recovers_from_a_503_burst() {
+    let server = Scripted::start().await;
+    server
+        .reply(Reply::problem(503, "Service Unavailable", "x"))
+        .reply(Reply::raw(502, "text/html", "<h1>bad gateway</h1>"))
+        .reply(Reply::json(200, json!({"id": "u"})));
+    let out = ops::uploads_progress::send(&client(&server, fast()), &progress())
+        .await
+        .unwrap();
+    assert_eq!(out.id, "u");
+    assert_eq!(server.requests().len(), 3);
+    let bodies: Vec<_> = server.requests().iter().map(|r| r.json()).collect();
+    assert!(
+        bodies.iter().all(|b| *b == bodies[0]),
+        "every attempt sends the same body"
+    );
+}
+
+#[tokio::test]
+async fn attempts_are_bounded() {
+    let server = Scripted::start().await;
+    for _ in 0..5 {
+        server.reply(Reply::raw(503, "text/plain", "busy"));
+    }
+    let e = ops::uploads_progress::send(&client(&server, fast()), &progress())
+        .await
+        .unwrap_err();
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn initiate_is_not_repeated_after_a_response_unless_opted_in() {
+    let server = Scripted::start().await;
+    server
+        .reply(Reply::raw(503, "text/plain", "busy"))
+        .reply(Reply::json(200, json!({"id": "u"})));
+    let e = ops::uploads_initiate::send(&client(&server, fast()), &UploadInitiate::new("p"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "initiate reserves quota: no automatic repeat"
+    );
+
+    let out = ops::uploads_initiate::send(
+        &client(&server, fast().retry_non_idempotent(true)),
+        &UploadInitiate::new("p"),
+    )
+    .await;
+    // The queued 200 answers the opted-in call's first attempt.
+    assert_eq!(out.unwrap().id, "u");
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured_and_documented_errors_are_not_retried() {
+    let server = Scripted::start().await;
+    server
+        .reply(Reply::raw(429, "text/plain", "slow down").header("retry-after", "0"))
+        .reply(Reply::json(200, json!({"id": "u"})));
+    ops::uploads_progress::send(&client(&server, fast()), &progress())
+        .await
+        .unwrap();
+    assert_eq!(server.requests().len(), 2);
+
+    let server = Scripted::start().await;
+    server
+        .reply(Reply::problem(404, "Not Found", "gone"))
+        .reply(Reply::json(200, json!({"id": "u"})));
+    let e = ops::uploads_progress::send(&client(&server, fast()), &progress())
+        .await
+        .unwrap_err();
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(404));
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_deadline_stops_retrying() {
+    let server = Scripted::start().await;
+    server
+        .reply(Reply::raw(503, "text/plain", "busy").header("retry-after", "3600"))
+        .reply(Reply::json(200, json!({"id": "u"})));
+    let policy = fast().with_max_elapsed(Duration::from_secs(5));
+    let e = ops::uploads_progress::send(&client(&server, policy), &progress())
+        .await
+        .unwrap_err();
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(3600)));
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn disabled_policy_makes_one_attempt() {
+    let server = Scripted::start().await;
+    server
+        .reply(Reply::raw(503, "text/plain", "busy"))
+        .reply(Reply::json(200, json!({"id": "u"})));
+    let e = ops::uploads_progress::send(&client(&server, RetryPolicy::disabled()), &progress())
+        .await
+        .unwrap_err();
+    assert!(e.is_retryable());
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_retried_for_every_operation_then_reported() {
+    let base = support::refused_base_url().await;
+    let client = AuthenticatedClient::builder()
+        .base_url(base)
+        .token("t")
+        .retry_policy(fast())
+        .build()
+        .unwrap();
+    let e = ops::uploads_initiate::send(&client, &UploadInitiate::new("p"))
+        .await
+        .unwrap_err();
+    assert!(e.is_connect(), "{e:?}");
+}
