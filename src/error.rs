@@ -19,11 +19,11 @@ use crate::redact;
 /// `Display` is one line a person can act on, always starting with the operation id, e.g.
 /// `uploads.initiate: 402 Payment Required — Storage quota exceeded: ...`. Neither `Display`
 /// nor `Debug` ever shows the token or the query string of a signed URL.
-#[derive(Debug, thiserror::Error)]
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The API answered with a documented error status and an RFC 7807 Problem body.
-    #[error("{operation}: {} {} — {}", status.as_u16(), problem.title, problem.detail)]
+    #[error("{operation}: {} {} — {}", status.as_u16(), redact::text(&problem.title), redact::text(&problem.detail))]
     Problem {
         /// The operation id, e.g. `uploads.initiate`.
         operation: Cow<'static, str>,
@@ -87,7 +87,7 @@ pub enum Error {
         source: reqwest::Error,
     },
     /// The input was rejected before anything was sent.
-    #[error("{operation}: invalid input{}: {message}; nothing was sent", field.as_ref().map(|f| format!(" `{f}`")).unwrap_or_default())]
+    #[error("{operation}: invalid input{}: {}; nothing was sent", field.as_ref().map(|f| format!(" `{f}`")).unwrap_or_default(), redact::text(message))]
     InvalidInput {
         /// The operation id.
         operation: Cow<'static, str>,
@@ -111,6 +111,29 @@ pub enum Error {
         /// The operation id.
         operation: Cow<'static, str>,
     },
+}
+
+/// `Debug` is the variant name with the (redacted) `Display` text and the request id: the
+/// fields themselves may hold server text with signed URLs in it.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let variant = match self {
+            Error::Problem { .. } => "Problem",
+            Error::Validation { .. } => "Validation",
+            Error::UnexpectedStatus { .. } => "UnexpectedStatus",
+            Error::Decode { .. } => "Decode",
+            Error::Transport { .. } => "Transport",
+            Error::InvalidInput { .. } => "InvalidInput",
+            Error::Config { .. } => "Config",
+            Error::BlockingInRuntime { .. } => "BlockingInRuntime",
+        };
+        let mut d = f.debug_struct(variant);
+        d.field("message", &self.to_string());
+        if let Some(id) = self.request_id() {
+            d.field("request_id", &id);
+        }
+        d.finish()
+    }
 }
 
 /// The kinds of [`Error::Transport`].
@@ -185,7 +208,7 @@ fn summarize(error: &HttpValidationError) -> String {
                     crate::models::ValidationErrorLocItem::Integer(i) => i.to_string(),
                 })
                 .collect();
-            format!("{}: {}", loc.join("."), d.msg)
+            format!("{}: {}", loc.join("."), redact::text(&d.msg))
         })
         .collect();
     let more = error.detail.len().saturating_sub(3);
@@ -454,6 +477,36 @@ mod tests {
         );
         assert!(s.as_str().len() <= BodySnippet::LIMIT + 16);
         assert_eq!(BodySnippet::new(b"").to_string(), "<empty>");
+    }
+
+    #[test]
+    fn display_and_debug_redact_server_text() {
+        let e = Error::Problem {
+            operation: "uploads.signed_url".into(),
+            status: StatusCode::FORBIDDEN,
+            problem: Box::new(problem(
+                403,
+                "Forbidden",
+                "expired: https://s/o?sig=SIGSECRET, Bearer TOKSECRET",
+            )),
+            headers: Box::default(),
+        };
+        for shown in [e.to_string(), format!("{e:?}"), format!("{e:#?}")] {
+            assert!(
+                !shown.contains("SIGSECRET") && !shown.contains("TOKSECRET"),
+                "{shown}"
+            );
+        }
+        assert!(
+            format!("{e:?}").starts_with("Problem { message: \"uploads.signed_url: 403 Forbidden"),
+            "{e:?}"
+        );
+        let e = Error::InvalidInput {
+            operation: "x".into(),
+            field: Some("url".into()),
+            message: "bad value http://h/p?k=SIGSECRET".into(),
+        };
+        assert!(!e.to_string().contains("SIGSECRET"));
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod ops;
 mod redact;
 mod response;
 mod retry;
+mod signed_url;
 
 pub use call::CallContext;
 pub use client::{AuthenticatedClient, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT};
