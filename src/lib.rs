@@ -1,14 +1,82 @@
 //! # geopera
 //!
-//! Async-first Rust SDK for the Geopera geospatial data platform.
+//! Async-first Rust SDK for the [Geopera](https://geopera.com) geospatial data platform:
+//! upload sessions, signed URLs, download descriptors — and an embedded dev server that
+//! runs the whole flow offline.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use geopera::Geopera;
+//! use geopera::dev_server::DevServer;
+//! use geopera::models::UploadInitiate;
+//!
+//! // A local stand-in for the platform; against the real API use Geopera::from_env().
+//! let server = DevServer::start().await?;
+//! server.state().add_project("prj_demo");
+//! let client = Geopera::builder().base_url(server.base_url()).token(server.token()).build()?;
+//!
+//! let bytes = b"II*\0 a tiny GeoTIFF".to_vec();
+//! let session = client.uploads().session(UploadInitiate::for_files("prj_demo", [bytes.len() as u64])).await?;
+//! let signed = session.sign("scene.tif", "image/tiff").await?;
+//! // The SDK never moves bytes: PUT them to the signed URL yourself.
+//! client.client.http_client()
+//!     .put(signed.upload_url.expose())
+//!     .header("content-type", "image/tiff")
+//!     .body(bytes.clone())
+//!     .send().await?
+//!     .error_for_status()?;
+//! let done = session.complete().await?;
+//! let item_id = done["item_ids"][0].as_str().unwrap_or_default();
+//!
+//! let descriptor = client.items().asset().download(serde_json::json!({"item_id": item_id, "asset_id": "scene"})).await?;
+//! let url = descriptor["url"].as_str().unwrap_or_default();
+//! let downloaded = client.client.http_client().get(url).send().await?.error_for_status()?.bytes().await?;
+//! assert_eq!(downloaded.as_ref(), bytes.as_slice());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! ## Layers
+//!
+//! A call's journey reads top to bottom, and errors come back through one type, [`Error`]:
+//!
+//! * [`Geopera`] (the fluent layer, [`fluent`]): `client.uploads().initiate(..)`,
+//!   `client.items().asset().download(..)`, ... Bodies are models or `serde_json::json!`
+//!   values; await for the body or call `.detailed()` for a [`Response`].
+//! * [`ops`]: one generated module per operation with `send` / `send_detailed` (and
+//!   `send_blocking` twins behind the `blocking` feature) taking an [`AuthenticatedClient`]
+//!   — the escape hatch, exposed as [`Geopera::client`].
+//! * progenitor's generated client and the hooks in this crate (credentials, retries with
+//!   [`RetryPolicy`], `tracing` spans), then reqwest.
+//!
+//! ## Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `rustls` | yes | TLS through rustls |
+//! | `native-tls` | no | TLS through the platform's library instead |
+//! | `http2` | no | HTTP/2 to the API |
+//! | `blocking` | no | `send_blocking` / `send_detailed_blocking` in every `ops` module |
+//! | `dev-server` | no | [`dev_server`]: the embedded Geopera dev server, and the `geopera-dev-server` binary |
+//!
+//! ## Secrets
+//!
+//! The token is marked sensitive on the wire and redacted in every `Debug`; signed URLs
+//! ([`models::SignedUrl`]) print without their query; error messages and traces are
+//! redacted the same way.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
 #[cfg(feature = "blocking")]
 mod blocking;
 mod call;
 mod client;
+#[cfg(feature = "dev-server")]
+#[cfg_attr(docsrs, doc(cfg(feature = "dev-server")))]
+pub mod dev_server;
 mod error;
 pub mod fluent;
 mod generated;

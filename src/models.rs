@@ -159,6 +159,13 @@ impl UploadFailInput {
     }
 }
 
+/// `{}`: the body `uploads.complete` sends when the caller gives none.
+impl Default for UploadsCompleteBody {
+    fn default() -> UploadsCompleteBody {
+        UploadsCompleteBody(serde_json::Map::new())
+    }
+}
+
 impl UploadsCompleteBody {
     /// `{"upload_id": upload_id}`, the body every completion should send.
     pub fn for_upload(upload_id: impl Into<String>) -> UploadsCompleteBody {

@@ -40,7 +40,7 @@ into_input!(
 /// `complete(())` sends `{}`, as the Python client does for `complete()` with no body.
 impl IntoInput<UploadsCompleteBody> for () {
     fn into_input(self, _: &'static str) -> Result<UploadsCompleteBody, Error> {
-        Ok(UploadsCompleteBody::from(serde_json::Map::new()))
+        Ok(UploadsCompleteBody::default())
     }
 }
 

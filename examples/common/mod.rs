@@ -1,0 +1,254 @@
+//! Shared by the examples: connecting (to the real API when `GEOPERA_API_TOKEN` is set,
+//! otherwise to the embedded dev server, said in one line), and the byte transfers the SDK
+//! deliberately leaves to callers — a streaming PUT from disk with progress, and a
+//! streaming GET to disk — with errors that never carry a signed URL's query.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures_util::StreamExt;
+use geopera::Geopera;
+use geopera::dev_server::{DemoIds, DevServer};
+use geopera::models::SignedUrl;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// The examples' error type: anything, printed as one line.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Where an example runs.
+pub struct Env {
+    /// The fluent client.
+    pub client: Geopera,
+    /// The project uploads go into.
+    pub project_id: String,
+    /// Demo ids, on the dev server.
+    pub demo: Option<DemoIds>,
+    /// The dev server, kept alive for the example's duration.
+    pub server: Option<DevServer>,
+}
+
+/// Connects to the real API when `GEOPERA_API_TOKEN` is set (project from
+/// `GEOPERA_PROJECT_ID`), otherwise starts the embedded dev server with demo data.
+pub async fn connect() -> Result<Env, BoxError> {
+    if std::env::var("GEOPERA_API_TOKEN").is_ok_and(|t| !t.trim().is_empty()) {
+        let client = Geopera::from_env()?;
+        let project_id = std::env::var("GEOPERA_PROJECT_ID")
+            .map_err(|_| "set GEOPERA_PROJECT_ID to the project to upload into")?;
+        println!("using the Geopera API at {}", client.client.base_url());
+        return Ok(Env {
+            client,
+            project_id,
+            demo: None,
+            server: None,
+        });
+    }
+    let server = DevServer::start().await?;
+    let demo = server.state().seed_demo()?;
+    println!(
+        "no GEOPERA_API_TOKEN set: using the embedded dev server at {}",
+        server.base_url()
+    );
+    let client = Geopera::builder()
+        .base_url(server.base_url())
+        .token(server.token())
+        .build()?;
+    Ok(Env {
+        client,
+        project_id: demo.project_id.clone(),
+        demo: Some(demo),
+        server: Some(server),
+    })
+}
+
+/// A transfer to or from object storage failed; `status` is set for an HTTP error.
+#[derive(Debug)]
+pub struct TransferError {
+    /// The storage status, if a response arrived.
+    pub status: Option<u16>,
+    /// What happened, without the URL's query.
+    pub message: String,
+}
+
+impl std::fmt::Display for TransferError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.status {
+            Some(s) => write!(f, "object storage answered {s}: {}", self.message),
+            None => write!(f, "transfer failed: {}", self.message),
+        }
+    }
+}
+
+impl std::error::Error for TransferError {}
+
+impl TransferError {
+    fn from_reqwest(e: reqwest::Error) -> TransferError {
+        let e = e.without_url();
+        TransferError {
+            status: e.status().map(|s| s.as_u16()),
+            message: e.to_string(),
+        }
+    }
+    fn io(e: std::io::Error) -> TransferError {
+        TransferError {
+            status: None,
+            message: e.to_string(),
+        }
+    }
+    /// Whether a fresh signature could fix it (expired or rejected URL).
+    pub fn is_forbidden(&self) -> bool {
+        self.status == Some(403)
+    }
+}
+
+/// Cumulative bytes moved, readable from another task (for progress reports).
+#[derive(Clone, Default)]
+pub struct Progress(Arc<AtomicU64>);
+
+impl Progress {
+    pub fn bytes(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+    fn add(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+}
+
+const CHUNK: usize = 256 * 1024;
+
+/// PUTs the file at `path` to `url`, streaming it from disk in 256 KiB chunks (constant
+/// memory whatever the size) and counting bytes into `progress` as they are handed over.
+pub async fn put_file(
+    http: &reqwest::Client,
+    url: &SignedUrl,
+    path: &Path,
+    content_type: &str,
+    progress: &Progress,
+) -> Result<u64, TransferError> {
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(TransferError::io)?;
+    let len = file.metadata().await.map_err(TransferError::io)?.len();
+    let counter = progress.clone();
+    let stream = futures_util::stream::unfold(file, move |mut file| {
+        let counter = counter.clone();
+        async move {
+            let mut buf = vec![0u8; CHUNK];
+            match file.read(&mut buf).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    counter.add(n as u64);
+                    Some((Ok::<_, std::io::Error>(buf), file))
+                }
+                Err(e) => Some((Err(e), file)),
+            }
+        }
+    });
+    http.put(url.expose())
+        .header("content-type", content_type)
+        .header("content-length", len)
+        .body(reqwest::Body::wrap_stream(stream))
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(TransferError::from_reqwest)?;
+    Ok(len)
+}
+
+/// GETs `url` into the file at `path`, streaming, and returns the bytes written.
+pub async fn get_to_file(
+    http: &reqwest::Client,
+    url: &str,
+    path: &Path,
+    progress: &Progress,
+) -> Result<u64, TransferError> {
+    let response = http
+        .get(url)
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(TransferError::from_reqwest)?;
+    let mut file = tokio::fs::File::create(path)
+        .await
+        .map_err(TransferError::io)?;
+    let mut body = response.bytes_stream();
+    let mut written = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(TransferError::from_reqwest)?;
+        file.write_all(&chunk).await.map_err(TransferError::io)?;
+        written += chunk.len() as u64;
+        progress.add(chunk.len() as u64);
+    }
+    file.flush().await.map_err(TransferError::io)?;
+    Ok(written)
+}
+
+/// Writes a deterministic test file of `len` bytes that starts like a little-endian TIFF.
+pub async fn make_test_file(path: &Path, len: u64) -> Result<(), BoxError> {
+    let mut file = tokio::fs::File::create(path).await?;
+    let mut written = 0u64;
+    let mut block = vec![0u8; CHUNK];
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    while written < len {
+        for b in block.iter_mut() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            *b = seed as u8;
+        }
+        if written == 0 {
+            block[..4].copy_from_slice(b"II*\0");
+        }
+        let n = (len - written).min(CHUNK as u64) as usize;
+        file.write_all(&block[..n]).await?;
+        written += n as u64;
+    }
+    file.flush().await?;
+    Ok(())
+}
+
+/// Whether two files hold the same bytes (compared in chunks).
+pub async fn same_bytes(a: &Path, b: &Path) -> Result<bool, BoxError> {
+    let (mut fa, mut fb) = (
+        tokio::fs::File::open(a).await?,
+        tokio::fs::File::open(b).await?,
+    );
+    if fa.metadata().await?.len() != fb.metadata().await?.len() {
+        return Ok(false);
+    }
+    let (mut ba, mut bb) = (vec![0u8; CHUNK], vec![0u8; CHUNK]);
+    loop {
+        let n = fa.read(&mut ba).await?;
+        if n == 0 {
+            return Ok(true);
+        }
+        fb.read_exact(&mut bb[..n]).await?;
+        if ba[..n] != bb[..n] {
+            return Ok(false);
+        }
+    }
+}
+
+/// A scratch directory for an example's files, removed on drop.
+pub struct Scratch(pub std::path::PathBuf);
+
+impl Scratch {
+    pub fn new(name: &str) -> Result<Scratch, BoxError> {
+        let dir =
+            std::env::temp_dir().join(format!("geopera-example-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(Scratch(dir))
+    }
+    pub fn path(&self, file: &str) -> std::path::PathBuf {
+        self.0.join(file)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -1,0 +1,65 @@
+//! The generated escape hatch: the same upload with `geopera::ops` and typed models on an
+//! `AuthenticatedClient` (here the fluent client's own, `client.client`), with
+//! `send_detailed` for status and headers.
+
+mod common;
+
+use common::{BoxError, Progress, Scratch};
+use geopera::models::{SignedUrlInput, UploadFailInput, UploadInitiate, UploadsCompleteBody};
+use geopera::ops;
+
+#[tokio::main]
+async fn main() -> Result<(), BoxError> {
+    let env = common::connect().await?;
+    let client = &env.client.client;
+    let scratch = Scratch::new("ops")?;
+    let path = scratch.path("harbour_2024.tif");
+    common::make_test_file(&path, 512 * 1024).await?;
+    let size = tokio::fs::metadata(&path).await?.len();
+
+    let session = ops::uploads_initiate::send_detailed(
+        client,
+        &UploadInitiate::for_files(&env.project_id, [size]),
+    )
+    .await?;
+    println!(
+        "{} answered {} (request id {:?})",
+        ops::uploads_initiate::OPERATION_ID,
+        session.status(),
+        session.request_id()
+    );
+    let upload_id = session.into_body().id;
+
+    let outcome: Result<serde_json::Value, BoxError> = async {
+        let signed = ops::uploads_signed_url::send(
+            client,
+            &SignedUrlInput::new(&upload_id, "harbour_2024.tif")?.content_type("image/tiff"),
+        )
+        .await?;
+        common::put_file(
+            client.http_client(),
+            &signed.upload_url,
+            &path,
+            "image/tiff",
+            &Progress::default(),
+        )
+        .await?;
+        Ok(
+            ops::uploads_complete::send(client, &UploadsCompleteBody::for_upload(&upload_id))
+                .await?,
+        )
+    }
+    .await;
+    match outcome {
+        Ok(result) => println!("completed {upload_id}: {result}"),
+        Err(e) => {
+            ops::uploads_fail::send(
+                client,
+                &UploadFailInput::new(&upload_id, e.to_string()).step("transfer"),
+            )
+            .await?;
+            return Err(e);
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! [`DevConfig`]: tokens and scopes, quota, signed-URL lifetime, storage location and limits.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Settings for a dev server. Build with [`DevConfig::default`] and the chainable setters.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct DevConfig {
+    pub(super) tokens: BTreeMap<String, BTreeSet<String>>,
+    pub(super) quota_bytes: u64,
+    pub(super) url_ttl: Duration,
+    pub(super) data_dir: Option<PathBuf>,
+    pub(super) max_object_bytes: u64,
+    pub(super) max_request_bytes: usize,
+    pub(super) seed_demo: bool,
+    pub(super) public_url: Option<String>,
+    pub(super) log_requests: bool,
+}
+
+impl DevConfig {
+    /// Every scope an operation of the dev server requires.
+    pub const ALL_SCOPES: [&'static str; 3] = ["uploads:write", "items:read", "clip:read"];
+
+    /// Replaces the token table: each token with the scopes it grants.
+    pub fn tokens<T, S>(mut self, tokens: impl IntoIterator<Item = (T, S)>) -> DevConfig
+    where
+        T: Into<String>,
+        S: IntoIterator,
+        S::Item: Into<String>,
+    {
+        self.tokens = tokens
+            .into_iter()
+            .map(|(token, scopes)| (token.into(), scopes.into_iter().map(Into::into).collect()))
+            .collect();
+        self
+    }
+
+    /// Adds (or replaces) one token with its scopes, e.g. `with_token("ro", ["items:read"])`.
+    pub fn with_token<S>(mut self, token: impl Into<String>, scopes: S) -> DevConfig
+    where
+        S: IntoIterator,
+        S::Item: Into<String>,
+    {
+        self.tokens
+            .insert(token.into(), scopes.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The organisation's storage quota in bytes (default 10 GiB).
+    pub fn quota_bytes(mut self, bytes: u64) -> DevConfig {
+        self.quota_bytes = bytes;
+        self
+    }
+
+    /// How long signed URLs stay valid, whole seconds (default 15 minutes; zero means already expired).
+    pub fn url_ttl(mut self, ttl: Duration) -> DevConfig {
+        self.url_ttl = ttl;
+        self
+    }
+
+    /// Where objects are stored (created if missing, never removed). Default: a fresh
+    /// directory under the system temp dir, removed when the server state is dropped.
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> DevConfig {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// The largest object a signed PUT may store (default 5 GiB); larger uploads get 413.
+    pub fn max_object_bytes(mut self, bytes: u64) -> DevConfig {
+        self.max_object_bytes = bytes;
+        self
+    }
+
+    /// The largest operation request body (default 1 MiB); larger bodies get a 413 Problem.
+    pub fn max_request_bytes(mut self, bytes: usize) -> DevConfig {
+        self.max_request_bytes = bytes;
+        self
+    }
+
+    /// Whether to create the demo project, item and clip job at start (default false).
+    pub fn seed_demo(mut self, seed: bool) -> DevConfig {
+        self.seed_demo = seed;
+        self
+    }
+
+    /// The base URL put into signed URLs, e.g. `http://localhost:8787`. Default: taken from
+    /// each request's `Host` header, so URLs work through port mappings.
+    pub fn public_url(mut self, url: impl Into<String>) -> DevConfig {
+        self.public_url = Some(url.into().trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// Whether to print one line per request to stderr (method, path, status; never the query).
+    pub fn log_requests(mut self, log: bool) -> DevConfig {
+        self.log_requests = log;
+        self
+    }
+
+    /// The configured data directory, if any.
+    pub fn configured_data_dir(&self) -> Option<&Path> {
+        self.data_dir.as_deref()
+    }
+}
+
+impl Default for DevConfig {
+    fn default() -> DevConfig {
+        DevConfig {
+            tokens: BTreeMap::new(),
+            quota_bytes: 10 << 30,
+            url_ttl: Duration::from_secs(15 * 60),
+            data_dir: None,
+            max_object_bytes: 5 << 30,
+            max_request_bytes: 1 << 20,
+            seed_demo: false,
+            public_url: None,
+            log_requests: false,
+        }
+    }
+}
+
+impl fmt::Debug for DevConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let tokens: Vec<String> = self
+            .tokens
+            .values()
+            .map(|scopes| {
+                let scopes: Vec<&str> = scopes.iter().map(String::as_str).collect();
+                format!("<redacted>: [{}]", scopes.join(", "))
+            })
+            .collect();
+        f.debug_struct("DevConfig")
+            .field("tokens", &tokens)
+            .field("quota_bytes", &self.quota_bytes)
+            .field("url_ttl", &self.url_ttl)
+            .field("data_dir", &self.data_dir)
+            .field("max_object_bytes", &self.max_object_bytes)
+            .field("max_request_bytes", &self.max_request_bytes)
+            .field("seed_demo", &self.seed_demo)
+            .field("public_url", &self.public_url)
+            .field("log_requests", &self.log_requests)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setters_chain_and_tokens_merge() {
+        let config = DevConfig::default()
+            .tokens([("a", vec!["items:read"])])
+            .with_token("b", DevConfig::ALL_SCOPES)
+            .with_token("a", ["clip:read"])
+            .quota_bytes(5)
+            .public_url("http://x:1/");
+        assert_eq!(config.tokens.len(), 2);
+        assert!(
+            config.tokens["a"].contains("clip:read") && !config.tokens["a"].contains("items:read")
+        );
+        assert_eq!(config.tokens["b"].len(), 3);
+        assert_eq!(config.quota_bytes, 5);
+        assert_eq!(config.public_url.as_deref(), Some("http://x:1"));
+    }
+
+    #[test]
+    fn debug_redacts_tokens() {
+        let config = DevConfig::default().with_token("super-secret-token", ["items:read"]);
+        let debug = format!("{config:?}");
+        assert!(!debug.contains("super-secret-token"), "{debug}");
+        assert!(debug.contains("<redacted>: [items:read]"));
+    }
+}

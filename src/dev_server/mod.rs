@@ -1,0 +1,86 @@
+//! The embedded Geopera dev server: the whole upload and download flow offline, with real
+//! signed URLs, quota accounting, FastAPI-shaped validation errors and injectable faults.
+//!
+//! Start one in a test with [`DevServer::start`], or build the pieces yourself: [`DevState`]
+//! holds everything, [`router`] gives an axum `Router` for in-process `oneshot` calls, and
+//! [`serve`] runs it on a listener until a shutdown future completes.
+//!
+//! Routes: `POST /v1/op/{operation_id}` (the eight upload and download operations),
+//! `PUT`/`GET /storage/{object_path}` (signed URLs), `GET /healthz`.
+//!
+//! Not for production: the signing key is per start and state lives in memory.
+
+mod auth;
+mod clock;
+mod config;
+mod data_dir;
+mod demo;
+mod downloads;
+mod entropy;
+mod error;
+mod faults;
+mod log;
+mod model;
+mod op_route;
+mod ops;
+mod range;
+mod serve;
+mod server;
+mod signing;
+mod state;
+mod storage;
+mod uploads;
+mod url;
+mod validate;
+
+pub use config::DevConfig;
+pub use faults::{Fault, FaultKind, FaultTarget};
+pub use model::{
+    AssetSnapshot, DemoIds, EgressRecord, ItemSnapshot, SessionSnapshot, SessionStatus, SignedFile,
+};
+pub use serve::serve;
+pub use server::DevServer;
+pub use state::DevState;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+
+/// The dev server's routes over `state`, for in-process use (e.g. `tower::ServiceExt::oneshot`)
+/// or for [`serve`]. Through the router alone the `DropConnection` fault renders as a 502.
+pub fn router(state: DevState) -> Router {
+    let log = state.config().log_requests;
+    let router = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/v1/op/{operation_id}", post(op_route::handle))
+        .route(
+            "/storage/{*object_path}",
+            get(storage::get_object).put(storage::put_object),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state);
+    if log {
+        router.layer(axum::middleware::from_fn(log::log_request))
+    } else {
+        router
+    }
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+async fn not_found() -> Response {
+    error::ApiError::not_found("No such route; operations are POST /v1/op/{operation_id}")
+        .into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    error::problem_response(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Method not allowed; operations are POST, storage URLs take PUT (upload) or GET (download)",
+        None,
+    )
+}

@@ -1,0 +1,112 @@
+//! `POST /v1/op/{operation_id}`: find the operation, apply faults, count the call, check auth,
+//! read the body (size-limited), parse it as FastAPI would, run the handler, render the result.
+
+use super::auth::authorize;
+use super::error::ApiError;
+use super::faults::{FaultTarget, Surface, intercept};
+use super::ops::{self, OPERATIONS, OpContext};
+use super::serve::PeerAddr;
+use super::state::DevState;
+use super::validate::parse_body;
+use axum::body::Body;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Json, Response};
+use futures_util::StreamExt;
+
+/// The handler behind `POST /v1/op/{operation_id}`.
+pub(super) async fn handle(
+    State(state): State<DevState>,
+    path: Result<Path<String>, PathRejection>,
+    request: Request,
+) -> Response {
+    let Some(op) = path.ok().and_then(|Path(id)| ops::find(&id)) else {
+        let known: Vec<&str> = OPERATIONS.iter().map(|op| op.id).collect();
+        return ApiError::not_found(format!(
+            "Unknown operation; the dev server implements: {}",
+            known.join(", ")
+        ))
+        .into_response();
+    };
+    let fault = state.take_fault(&FaultTarget::Operation(op.id.to_owned()));
+    if let Some(response) = intercept(fault, Surface::Api).await {
+        return response;
+    }
+    state.count_call(op.id);
+
+    let (parts, body) = request.into_parts();
+    if let Err(err) = authorize(&parts.headers, &state.config().tokens, op.id, op.scope) {
+        return err.into_response();
+    }
+    let bytes = match read_limited(body, state.config().max_request_bytes, &parts.headers).await {
+        Ok(bytes) => bytes,
+        Err(err) => return err.into_response(),
+    };
+    let content_type = header_str(&parts.headers, header::CONTENT_TYPE.as_str());
+    let parsed = match parse_body(content_type, &bytes) {
+        Ok(parsed) => parsed,
+        Err(err) => return ApiError::from(err).into_response(),
+    };
+    let ctx = OpContext {
+        base_url: base_url(&state, &parts.headers),
+        user_agent: header_str(&parts.headers, header::USER_AGENT.as_str()).map(str::to_owned),
+        peer_ip: parts
+            .extensions
+            .get::<PeerAddr>()
+            .map(|peer| peer.0.ip().to_string()),
+    };
+    match (op.run)(&state, &ctx, parsed) {
+        Ok(value) => Json(value).into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+/// Reads the whole body, refusing more than `limit` bytes with a 413 Problem.
+async fn read_limited(body: Body, limit: usize, headers: &HeaderMap) -> Result<Vec<u8>, ApiError> {
+    let too_large = || {
+        ApiError::problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("Request body exceeds the {limit}-byte limit for operations"),
+        )
+    };
+    let declared =
+        header_str(headers, header::CONTENT_LENGTH.as_str()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(too_large());
+    }
+    let mut stream = body.into_data_stream();
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| {
+            ApiError::problem(
+                StatusCode::BAD_REQUEST,
+                "The request body could not be read",
+            )
+        })?;
+        if out.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+/// The scheme and authority signed URLs start with: the configured public URL, else the
+/// request's `Host` (when it looks like a host), else `http://127.0.0.1`.
+fn base_url(state: &DevState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.config().public_url {
+        return url.clone();
+    }
+    let host = header_str(headers, header::HOST.as_str()).filter(|host| {
+        !host.is_empty()
+            && host.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']')
+            })
+    });
+    format!("http://{}", host.unwrap_or("127.0.0.1"))
+}

@@ -1,0 +1,114 @@
+//! The accept loop: HTTP/1.1 over hyper, one task per connection, graceful shutdown driven by
+//! a caller-supplied future, and the ability to drop a connection without answering (used by
+//! the `DropConnection` fault), which `axum::serve` cannot do.
+
+use super::faults::DropConnection;
+use super::state::DevState;
+use axum::Router;
+use axum::body::Body;
+use axum::response::Response;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tower_service::Service;
+
+/// How long shutdown waits for in-flight requests before giving up on them.
+const GRACE: Duration = Duration::from_secs(10);
+
+/// The connecting peer, put in each request's extensions.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PeerAddr(pub(super) SocketAddr);
+
+/// Returned to hyper to close a connection without writing a response.
+#[derive(Debug)]
+struct Dropped;
+
+impl fmt::Display for Dropped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("connection dropped by an injected fault")
+    }
+}
+
+impl std::error::Error for Dropped {}
+
+/// Serves the dev server on `listener` until `shutdown` completes, then stops accepting,
+/// gives in-flight requests up to 10 seconds to finish, and returns once every connection
+/// task has ended.
+pub async fn serve(
+    listener: TcpListener,
+    state: DevState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let router = super::router(state);
+    let graceful = GracefulShutdown::new();
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            // Reap finished connection tasks so the set does not grow without bound.
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(err) if is_per_connection(&err) => continue,
+            Err(_) => {
+                // Out of file descriptors or similar: back off instead of spinning (as axum does).
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let router = router.clone();
+        let service =
+            hyper::service::service_fn(move |request| call(router.clone(), peer, request));
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(Duration::from_secs(30))
+            .serve_connection(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection);
+        connections.spawn(async move {
+            // Errors here are the peer's (or a dropped-connection fault): nothing to report.
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(GRACE, graceful.shutdown()).await;
+    // Abort whatever outlived the grace period and wait until every task (and the state it
+    // holds) is gone, so an owned temp dir is removed when the caller drops its handles.
+    connections.shutdown().await;
+    Ok(())
+}
+
+fn is_per_connection(err: &io::Error) -> bool {
+    matches!(
+        err.kind(),
+        io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::Interrupted
+    )
+}
+
+async fn call(
+    mut router: Router,
+    peer: SocketAddr,
+    request: hyper::Request<Incoming>,
+) -> Result<Response, Dropped> {
+    let mut request = request.map(Body::new);
+    request.extensions_mut().insert(PeerAddr(peer));
+    let response = match router.call(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    };
+    if response.extensions().get::<DropConnection>().is_some() {
+        return Err(Dropped);
+    }
+    Ok(response)
+}

@@ -1,0 +1,419 @@
+//! The upload-session handlers: `uploads.initiate`, `signed_url`, `progress`, `complete`, `fail`.
+//!
+//! Quota: initiate reserves `total_bytes`; fail releases it; complete releases it and adds the
+//! bytes actually stored to used storage. Decisions where the API documents nothing:
+//! - signed_url on an unknown, completed or failed upload → 404 Problem; signing more than
+//!   `file_count` distinct names → 422 on `file_name`; re-signing a name gives a fresh URL.
+//! - progress works on any existing session and never changes its lifecycle beyond
+//!   `initiated` → `uploading`.
+//! - complete: a signed file that was never PUT → 404 Problem naming it; stored bytes beyond
+//!   `total_bytes` → 422 on `upload_id`. Both leave the session open (fix it, or fail it).
+//!   A second complete → 200 with `item_ids: []`; complete after fail → 404 Problem.
+//! - fail: failing a failed session is a 200 no-op (the first error is kept); failing a
+//!   completed one → 404 Problem.
+
+use super::error::ApiError;
+use super::model::{AssetSnapshot, ItemSnapshot, SessionSnapshot, SessionStatus, SignedFile};
+use super::ops::{OpContext, sign_url};
+use super::signing::SignedMethod;
+use super::state::{DevState, upsert_asset};
+use super::validate::{
+    FieldError, Fields, content_type_problem, file_name_problem, require_object,
+};
+use axum::http::StatusCode;
+use serde_json::{Map, Value, json};
+
+const TRANSFER_METHODS: &[&str] = &["browser", "cli", "cloud_transfer", "signed_url"];
+const TRANSFER_PATTERN: &str = "^(browser|cli|cloud_transfer|signed_url)$";
+
+fn to_u64(value: i128) -> u64 {
+    u64::try_from(value.max(0)).unwrap_or(u64::MAX)
+}
+
+fn unknown_upload(upload_id: &str) -> ApiError {
+    ApiError::not_found(format!(
+        "Upload '{upload_id}' not found; start one with uploads.initiate"
+    ))
+}
+
+/// `uploads.initiate`: checks the project, reserves `total_bytes` atomically, opens a session.
+pub(super) fn initiate(
+    state: &DevState,
+    _ctx: &OpContext,
+    body: Option<Value>,
+) -> Result<Value, ApiError> {
+    let body = require_object(body)?;
+    let mut f = Fields::new(&body);
+    let project_id = f.required_str("project_id");
+    let transfer_method = f.str_or("transfer_method", "browser");
+    f.one_of(
+        "transfer_method",
+        transfer_method,
+        TRANSFER_METHODS,
+        TRANSFER_PATTERN,
+    );
+    let file_count = to_u64(f.int_or("file_count", 1, Some(1)));
+    let total_bytes = to_u64(f.int_or("total_bytes", 0, Some(0)));
+    let target_collection_id = f.optional_str("target_collection_id");
+    let target_item_id = f.optional_str("target_item_id");
+    let asset_key = f.optional_str("asset_key");
+    let is_categorical = f.bool_or("is_categorical", false);
+    f.finish()?;
+
+    let id = state.next_id("upl_");
+    let quota = state.quota_bytes();
+    let mut db = state.db();
+    if !db.projects.contains(project_id) {
+        return Err(ApiError::not_found(format!(
+            "Project '{project_id}' not found; uploads can only target an existing project"
+        )));
+    }
+    if let Some(item_id) = target_item_id
+        && db
+            .items
+            .get(item_id)
+            .is_none_or(|item| item.project_id != project_id)
+    {
+        return Err(ApiError::not_found(format!(
+            "Item '{item_id}' (target_item_id) not found in project '{project_id}'"
+        )));
+    }
+    let available = quota.saturating_sub(db.used.saturating_add(db.reserved));
+    if total_bytes > available {
+        return Err(ApiError::problem(
+            StatusCode::PAYMENT_REQUIRED,
+            format!(
+                "Storage quota exceeded: requested {total_bytes} bytes, {available} available \
+                 (quota {quota}, used {}, reserved {}); free space or raise the quota",
+                db.used, db.reserved
+            ),
+        ));
+    }
+    db.reserved += total_bytes;
+    let owned = |v: Option<&str>| v.map(str::to_owned);
+    db.sessions.insert(
+        &id,
+        SessionSnapshot {
+            id: id.clone(),
+            project_id: project_id.to_owned(),
+            transfer_method: transfer_method.to_owned(),
+            file_count,
+            total_bytes,
+            reserved_bytes: total_bytes,
+            status: SessionStatus::Initiated,
+            progress_status: None,
+            bytes_uploaded: None,
+            files: Vec::new(),
+            error_message: None,
+            error_step: None,
+            item_ids: Vec::new(),
+            target_collection_id: owned(target_collection_id),
+            target_item_id: owned(target_item_id),
+            asset_key: owned(asset_key),
+            is_categorical,
+        },
+    );
+    Ok(json!({
+        "id": id,
+        "status": SessionStatus::Initiated.as_str(),
+        "project_id": project_id,
+        "reserved_bytes": total_bytes,
+    }))
+}
+
+/// `uploads.signed_url`: a PUT URL for one file of an open session.
+pub(super) fn signed_url(
+    state: &DevState,
+    ctx: &OpContext,
+    body: Option<Value>,
+) -> Result<Value, ApiError> {
+    let body = require_object(body)?;
+    let mut f = Fields::new(&body);
+    let upload_id = f.required_str("upload_id");
+    let file_name = f.required_str("file_name");
+    f.min_length("file_name", file_name, 1);
+    let content_type = f.str_or("content_type", "application/octet-stream");
+    if let Some(reason) = file_name_problem(file_name).filter(|_| !f.has_error("file_name")) {
+        f.push(FieldError::value_error(
+            "file_name",
+            reason,
+            json!(file_name),
+        ));
+    }
+    if let Some(reason) =
+        content_type_problem(content_type).filter(|_| !f.has_error("content_type"))
+    {
+        f.push(FieldError::value_error(
+            "content_type",
+            reason,
+            json!(content_type),
+        ));
+    }
+    f.finish()?;
+
+    let object_path = format!("uploads/{upload_id}/{file_name}");
+    {
+        let mut db = state.db();
+        let session = db
+            .sessions
+            .get_mut(upload_id)
+            .ok_or_else(|| unknown_upload(upload_id))?;
+        if session.status.is_finished() {
+            return Err(ApiError::not_found(format!(
+                "Upload '{upload_id}' is already {}; start a new upload with uploads.initiate",
+                session.status.as_str()
+            )));
+        }
+        match session
+            .files
+            .iter()
+            .position(|file| file.file_name == file_name)
+        {
+            Some(at) => session.files[at].content_type = content_type.to_owned(),
+            None if session.files.len() as u64 >= session.file_count => {
+                let signed: Vec<&str> =
+                    session.files.iter().map(|f| f.file_name.as_str()).collect();
+                let reason = format!(
+                    "upload '{upload_id}' allows {} distinct file(s) (file_count) and has already signed: {}",
+                    session.file_count,
+                    signed.join(", ")
+                );
+                return Err(ApiError::value_error(
+                    "file_name",
+                    &reason,
+                    json!(file_name),
+                ));
+            }
+            None => session.files.push(SignedFile {
+                file_name: file_name.to_owned(),
+                object_path: object_path.clone(),
+                content_type: content_type.to_owned(),
+                uploaded_bytes: None,
+            }),
+        }
+        session.status = SessionStatus::Uploading;
+    }
+    let signed = sign_url(
+        state,
+        ctx,
+        SignedMethod::Put,
+        &object_path,
+        content_type,
+        None,
+    );
+    Ok(json!({
+        "upload_url": signed.url,
+        "object_path": object_path,
+        "expires_at": signed.expires_at,
+        "method": "PUT",
+        "headers": { "Content-Type": content_type },
+    }))
+}
+
+/// `uploads.progress`: records the reported status and byte count.
+pub(super) fn progress(
+    state: &DevState,
+    _ctx: &OpContext,
+    body: Option<Value>,
+) -> Result<Value, ApiError> {
+    let body = require_object(body)?;
+    let mut f = Fields::new(&body);
+    let upload_id = f.required_str("upload_id");
+    let status = f.optional_str("status");
+    let bytes_uploaded = f.optional_int("bytes_uploaded");
+    f.finish()?;
+
+    let mut db = state.db();
+    let session = db
+        .sessions
+        .get_mut(upload_id)
+        .ok_or_else(|| unknown_upload(upload_id))?;
+    if let Some(status) = status {
+        session.progress_status = Some(status.to_owned());
+    }
+    if let Some(bytes) = bytes_uploaded {
+        session.bytes_uploaded =
+            Some(i64::try_from(bytes).unwrap_or(if bytes < 0 { i64::MIN } else { i64::MAX }));
+    }
+    if session.status == SessionStatus::Initiated {
+        session.status = SessionStatus::Uploading;
+    }
+    Ok(json!({
+        "id": upload_id,
+        "status": session.status.as_str(),
+        "progress_status": session.progress_status,
+        "bytes_uploaded": session.bytes_uploaded,
+    }))
+}
+
+/// The file name without folders and final extension: `a/scene.b04.tif` → `scene.b04`.
+fn stem(file_name: &str) -> &str {
+    let base = file_name.rsplit('/').next().unwrap_or(file_name);
+    match base.rsplit_once('.') {
+        Some((stem, _)) if !stem.is_empty() => stem,
+        _ => base,
+    }
+}
+
+/// `uploads.complete`: one item per stored file (or assets on `target_item_id`), quota settled.
+pub(super) fn complete(
+    state: &DevState,
+    _ctx: &OpContext,
+    body: Option<Value>,
+) -> Result<Value, ApiError> {
+    let body = match body {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(map)) => map,
+        Some(other) => return Err(FieldError::dict_type(other).into()),
+    };
+    let mut f = Fields::new(&body);
+    let upload_id = f.required_str("upload_id");
+    f.finish()?;
+
+    let mut guard = state.db();
+    let db = &mut *guard;
+    let session = db
+        .sessions
+        .get(upload_id)
+        .cloned()
+        .ok_or_else(|| unknown_upload(upload_id))?;
+    match session.status {
+        SessionStatus::Completed => {
+            return Ok(json!({ "id": upload_id, "item_ids": [], "status": "completed" }));
+        }
+        SessionStatus::Failed => {
+            return Err(ApiError::not_found(format!(
+                "Upload '{upload_id}' has failed (uploads.fail) and cannot be completed; start a new upload"
+            )));
+        }
+        SessionStatus::Initiated | SessionStatus::Uploading => {}
+    }
+
+    let mut stored = Vec::with_capacity(session.files.len());
+    for file in &session.files {
+        let Some(meta) = db.objects.get(&file.object_path) else {
+            return Err(ApiError::not_found(format!(
+                "Object not uploaded: '{}' was signed but never PUT; upload it before completing, or call uploads.fail",
+                file.file_name
+            )));
+        };
+        stored.push((file, meta.clone()));
+    }
+    let actual: u64 = stored.iter().map(|(_, meta)| meta.size).sum();
+    if actual > session.total_bytes {
+        let reason = format!(
+            "upload '{upload_id}' stored {actual} bytes but total_bytes reserved only {}; \
+             call uploads.fail and initiate again with total_bytes >= {actual}",
+            session.total_bytes
+        );
+        return Err(ApiError::value_error(
+            "upload_id",
+            &reason,
+            json!(upload_id),
+        ));
+    }
+
+    let asset = |file: &SignedFile, meta: &super::model::ObjectMeta, key: &str| AssetSnapshot {
+        key: key.to_owned(),
+        object_path: file.object_path.clone(),
+        size: meta.size,
+        content_type: meta.content_type.clone(),
+        is_categorical: session.is_categorical,
+    };
+    let mut item_ids = Vec::new();
+    if let Some(target) = &session.target_item_id {
+        let item = db.items.get_mut(target).ok_or_else(|| {
+            ApiError::not_found(format!("Item '{target}' (target_item_id) no longer exists"))
+        })?;
+        let single = stored.len() == 1;
+        for (file, meta) in &stored {
+            let key = session
+                .asset_key
+                .as_deref()
+                .filter(|_| single)
+                .unwrap_or(stem(&file.file_name));
+            upsert_asset(item, asset(file, meta, key));
+        }
+        if !stored.is_empty() {
+            item_ids.push(target.clone());
+        }
+    } else {
+        for (file, meta) in &stored {
+            let item_id = state.next_id("itm_");
+            let key = session
+                .asset_key
+                .as_deref()
+                .unwrap_or(stem(&file.file_name));
+            db.items.insert(
+                &item_id,
+                ItemSnapshot {
+                    id: item_id.clone(),
+                    project_id: session.project_id.clone(),
+                    collection_id: session.target_collection_id.clone(),
+                    upload_id: Some(upload_id.to_owned()),
+                    assets: vec![asset(file, meta, key)],
+                },
+            );
+            item_ids.push(item_id);
+        }
+    }
+
+    db.used = db.used.saturating_add(actual);
+    db.reserved = db.reserved.saturating_sub(session.reserved_bytes);
+    if let Some(open) = db.sessions.get_mut(upload_id) {
+        open.status = SessionStatus::Completed;
+        open.reserved_bytes = 0;
+        open.item_ids = item_ids.clone();
+    }
+    Ok(json!({ "id": upload_id, "item_ids": item_ids, "status": "completed", "bytes": actual }))
+}
+
+/// `uploads.fail`: releases the reservation and records the error.
+pub(super) fn fail(
+    state: &DevState,
+    _ctx: &OpContext,
+    body: Option<Value>,
+) -> Result<Value, ApiError> {
+    let body = require_object(body)?;
+    let mut f = Fields::new(&body);
+    let upload_id = f.required_str("upload_id");
+    let error_message = f.required_str("error_message");
+    let error_step = f.optional_str("error_step");
+    f.finish()?;
+
+    let mut guard = state.db();
+    let db = &mut *guard;
+    let session = db
+        .sessions
+        .get_mut(upload_id)
+        .ok_or_else(|| unknown_upload(upload_id))?;
+    match session.status {
+        SessionStatus::Failed => {}
+        SessionStatus::Completed => {
+            return Err(ApiError::not_found(format!(
+                "Upload '{upload_id}' is already completed and cannot be failed"
+            )));
+        }
+        SessionStatus::Initiated | SessionStatus::Uploading => {
+            db.reserved = db.reserved.saturating_sub(session.reserved_bytes);
+            session.reserved_bytes = 0;
+            session.status = SessionStatus::Failed;
+            session.error_message = Some(error_message.to_owned());
+            session.error_step = error_step.map(str::to_owned);
+        }
+    }
+    Ok(json!({ "id": upload_id, "status": "failed" }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems_drop_folders_and_the_last_extension() {
+        assert_eq!(stem("harbour_2024.tif"), "harbour_2024");
+        assert_eq!(stem("a/scene.b04.tif"), "scene.b04");
+        assert_eq!(stem(".hidden"), ".hidden");
+        assert_eq!(stem("noext"), "noext");
+    }
+}

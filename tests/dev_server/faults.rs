@@ -1,0 +1,259 @@
+//! Fault injection: every fault kind on operations and on object storage, and call counting.
+
+use crate::common::{Harness, pattern};
+use geopera::dev_server::{Fault, FaultKind, FaultTarget};
+use serde_json::json;
+use std::time::{Duration, Instant};
+
+fn initiate() -> FaultTarget {
+    FaultTarget::Operation("uploads.initiate".into())
+}
+
+fn body() -> serde_json::Value {
+    json!({"project_id": "prj_demo", "total_bytes": 1})
+}
+
+#[tokio::test]
+async fn status_faults_fail_the_next_n_calls_then_clear() {
+    let h = Harness::start().await;
+    h.demo();
+    let state = h.server.state();
+    state.inject(
+        initiate(),
+        Fault {
+            times: 2,
+            kind: FaultKind::Status {
+                status: 503,
+                retry_after: Some(3),
+            },
+        },
+    );
+    assert_eq!(state.pending_faults(&initiate()), 2);
+    for _ in 0..2 {
+        let reply = h.op("uploads.initiate", body()).await;
+        assert!(reply.problem(503).contains("Injected fault"));
+        assert_eq!(reply.headers["retry-after"], "3");
+        assert_eq!(reply.json()["title"], "Service Unavailable");
+    }
+    assert_eq!(
+        state.calls("uploads.initiate"),
+        0,
+        "faulted requests never reached the operation"
+    );
+    assert_eq!(state.reserved_bytes(), 0);
+    assert_eq!(h.op("uploads.initiate", body()).await.status, 200);
+    assert_eq!(state.calls("uploads.initiate"), 1);
+    assert_eq!(state.pending_faults(&initiate()), 0);
+}
+
+#[tokio::test]
+async fn faults_are_per_operation_and_consumed_in_order() {
+    let h = Harness::start().await;
+    h.demo();
+    let state = h.server.state();
+    state.inject(
+        initiate(),
+        Fault::new(
+            1,
+            FaultKind::Status {
+                status: 429,
+                retry_after: None,
+            },
+        ),
+    );
+    state.inject(initiate(), Fault::new(1, FaultKind::Html500));
+    let progress = h
+        .op("uploads.progress", json!({"upload_id": "upl_x"}))
+        .await;
+    progress.problem(404);
+    let first = h.op("uploads.initiate", body()).await;
+    first.problem(429);
+    assert!(!first.headers.contains_key("retry-after"));
+    let second = h.op("uploads.initiate", body()).await;
+    assert_eq!((second.status, second.content_type()), (500, "text/html"));
+    assert!(second.text.contains("<h1>500 Internal Server Error</h1>"));
+    assert_eq!(h.op("uploads.initiate", body()).await.status, 200);
+}
+
+#[tokio::test]
+async fn truncated_json_is_a_200_that_does_not_parse() {
+    let h = Harness::start().await;
+    h.demo();
+    h.server
+        .state()
+        .inject(initiate(), Fault::new(1, FaultKind::TruncatedJson));
+    let reply = h.op("uploads.initiate", body()).await;
+    assert_eq!(
+        (reply.status, reply.content_type()),
+        (200, "application/json")
+    );
+    assert!(
+        serde_json::from_str::<serde_json::Value>(&reply.text).is_err(),
+        "{}",
+        reply.text
+    );
+    assert!(
+        h.server.state().sessions().is_empty(),
+        "the operation did not run"
+    );
+}
+
+#[tokio::test]
+async fn drop_connection_closes_without_a_response() {
+    let h = Harness::start().await;
+    h.demo();
+    h.server
+        .state()
+        .inject(initiate(), Fault::new(1, FaultKind::DropConnection));
+    let err = h
+        .http
+        .post(h.url("/v1/op/uploads.initiate"))
+        .bearer_auth(h.server.token())
+        .json(&body())
+        .send()
+        .await
+        .expect_err("no response");
+    assert!(err.is_request() || err.is_connect(), "{err:?}");
+    assert!(err.status().is_none());
+    assert_eq!(
+        h.op("uploads.initiate", body()).await.status,
+        200,
+        "the next call works"
+    );
+    assert_eq!(h.server.state().calls("uploads.initiate"), 1);
+}
+
+#[tokio::test]
+async fn delays_hold_the_request_then_handle_it() {
+    let h = Harness::start().await;
+    h.demo();
+    let delay = Duration::from_millis(150);
+    h.server
+        .state()
+        .inject(initiate(), Fault::new(1, FaultKind::Delay(delay)));
+    let started = Instant::now();
+    let reply = h.op("uploads.initiate", body()).await;
+    assert!(started.elapsed() >= delay);
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        h.server.state().calls("uploads.initiate"),
+        1,
+        "delayed calls do reach the operation"
+    );
+}
+
+#[tokio::test]
+async fn storage_put_faults_render_xml_and_store_nothing() {
+    let h = Harness::start().await;
+    h.demo();
+    let upload_id = h.initiate(1, 10).await;
+    let (url, _) = h.sign(&upload_id, "a.tif", "image/tiff").await;
+    let state = h.server.state();
+    state.inject(
+        FaultTarget::ObjectPut,
+        Fault::new(
+            1,
+            FaultKind::Status {
+                status: 503,
+                retry_after: Some(1),
+            },
+        ),
+    );
+    state.inject(
+        FaultTarget::ObjectPut,
+        Fault::new(1, FaultKind::DropConnection),
+    );
+    let slow_down = h.put(&url, "image/tiff", b"abc".to_vec()).await;
+    assert_eq!(
+        (slow_down.status, slow_down.content_type()),
+        (503, "application/xml")
+    );
+    assert!(slow_down.text.contains("<Code>SlowDown</Code>"));
+    assert_eq!(slow_down.headers["retry-after"], "1");
+    let dropped = h
+        .http
+        .put(&url)
+        .header("content-type", "image/tiff")
+        .body(b"abc".to_vec())
+        .send()
+        .await;
+    assert!(dropped.is_err());
+    assert_eq!(
+        state.session(&upload_id).expect("session").files[0].uploaded_bytes,
+        None
+    );
+    assert_eq!(state.calls("storage.put"), 0);
+    assert_eq!(h.put(&url, "image/tiff", b"abc".to_vec()).await.status, 200);
+    assert_eq!(state.calls("storage.put"), 1);
+}
+
+#[tokio::test]
+async fn storage_get_faults_do_not_meter_egress() {
+    let h = Harness::start().await;
+    h.demo();
+    let (_, items) = h.upload("g.tif", &pattern(500, 4)).await;
+    let url = h.asset_descriptor(&items[0], "g").await["url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let state = h.server.state();
+    state.inject(
+        FaultTarget::ObjectGet,
+        Fault::new(1, FaultKind::DropConnection),
+    );
+    state.inject(FaultTarget::ObjectGet, Fault::new(1, FaultKind::Html500));
+    state.inject(
+        FaultTarget::ObjectGet,
+        Fault::new(1, FaultKind::TruncatedJson),
+    );
+    state.inject(
+        FaultTarget::ObjectGet,
+        Fault::new(1, FaultKind::Delay(Duration::from_millis(1))),
+    );
+    assert!(h.http.get(&url).send().await.is_err());
+    let html = h.get(&url).await;
+    assert_eq!(
+        (
+            html.status().as_u16(),
+            html.headers()["content-type"].to_str().unwrap_or("")
+        ),
+        (500, "text/html")
+    );
+    let truncated = h.get(&url).await;
+    assert_eq!(truncated.status(), 200);
+    assert_ne!(truncated.bytes().await.expect("body").len(), 500);
+    assert!(state.egress().is_empty());
+    let delayed = h.get(&url).await.bytes().await.expect("body");
+    assert_eq!(delayed.len(), 500);
+    assert_eq!(state.egress().len(), 1);
+}
+
+#[tokio::test]
+async fn clear_faults_drops_everything_pending() {
+    let h = Harness::start().await;
+    h.demo();
+    let state = h.server.state();
+    state.inject(initiate(), Fault::new(5, FaultKind::Html500));
+    state.inject(FaultTarget::ObjectGet, Fault::new(5, FaultKind::Html500));
+    state.inject(initiate(), Fault::new(0, FaultKind::Html500));
+    state.clear_faults();
+    assert_eq!(state.pending_faults(&initiate()), 0);
+    assert_eq!(h.op("uploads.initiate", body()).await.status, 200);
+}
+
+#[tokio::test]
+async fn an_invalid_status_code_becomes_500() {
+    let h = Harness::start().await;
+    h.demo();
+    h.server.state().inject(
+        initiate(),
+        Fault::new(
+            1,
+            FaultKind::Status {
+                status: 42,
+                retry_after: None,
+            },
+        ),
+    );
+    h.op("uploads.initiate", body()).await.problem(500);
+}

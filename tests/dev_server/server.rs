@@ -1,0 +1,175 @@
+//! Starting, serving and stopping: `DevServer`, `serve` with a shutdown future, `router` in
+//! process, data directories and the public URL setting.
+
+use crate::common::{Harness, send};
+use geopera::dev_server::{
+    DevConfig, DevServer, DevState, Fault, FaultKind, FaultTarget, router, serve,
+};
+use serde_json::json;
+use tower_service::Service;
+
+#[tokio::test]
+async fn start_gives_a_loopback_url_and_a_working_token() {
+    let server = DevServer::start().await.expect("starts");
+    assert!(server.base_url().starts_with("http://127.0.0.1:"));
+    assert!(!server.base_url().ends_with(":0"));
+    assert!(!server.token().is_empty() && !server.token().starts_with("gpra_"));
+    server.state().add_project("p");
+    let reply = send(
+        reqwest::Client::new()
+            .post(format!("{}/v1/op/uploads.initiate", server.base_url()))
+            .bearer_auth(server.token())
+            .json(&json!({"project_id": "p"})),
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    let other = DevServer::start().await.expect("a second server starts");
+    assert_ne!(other.base_url(), server.base_url());
+    assert_ne!(other.token(), server.token());
+}
+
+#[tokio::test]
+async fn shutdown_stops_serving_and_removes_the_temp_data_dir() {
+    let h = Harness::start().await;
+    h.demo();
+    assert_eq!(send(h.http.get(h.url("/healthz"))).await.status, 200);
+    let dir = h.server.state().data_dir().to_path_buf();
+    assert!(dir.join("objects").is_dir());
+    let base = h.server.base_url().to_owned();
+    h.server.shutdown().await;
+    assert!(!dir.exists(), "the temp data dir is removed");
+    let err = reqwest::Client::new()
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .expect_err("stopped");
+    assert!(err.is_connect() || err.is_request(), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_configured_data_dir_is_used_and_kept() {
+    let owner = DevState::new(DevConfig::default()).expect("scratch state");
+    let dir = owner.data_dir().join("configured");
+    let h = Harness::with(DevConfig::default().data_dir(&dir)).await;
+    h.demo();
+    assert_eq!(h.server.state().data_dir(), dir.as_path());
+    let (_, _) = h.upload("kept.tif", b"kept").await;
+    h.server.shutdown().await;
+    let stored = std::fs::read_dir(dir.join("objects"))
+        .expect("objects dir")
+        .count();
+    assert!(
+        stored >= 3,
+        "demo objects and the upload stay on disk ({stored})"
+    );
+}
+
+#[tokio::test]
+async fn serve_runs_until_its_shutdown_future_completes() {
+    let state = DevState::new(
+        DevConfig::default()
+            .with_token("t", DevConfig::ALL_SCOPES)
+            .seed_demo(true),
+    )
+    .expect("state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(serve(listener, state.clone(), async move {
+        let _ = stopped.await;
+    }));
+    let reply = send(
+        reqwest::Client::new()
+            .post(format!("http://{addr}/v1/op/clip.job.downloads"))
+            .bearer_auth("t")
+            .json(&json!({"job_id": "clip_demo"})),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let _ = stop.send(());
+    task.await.expect("task").expect("serve returns Ok");
+    assert!(
+        reqwest::Client::new()
+            .get(format!("http://{addr}/healthz"))
+            .send()
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn the_router_works_in_process() {
+    let state =
+        DevState::new(DevConfig::default().with_token("t", DevConfig::ALL_SCOPES)).expect("state");
+    state.add_project("p");
+    let mut app = router(state.clone());
+    let request = axum::http::Request::post("/v1/op/uploads.initiate")
+        .header("authorization", "Bearer t")
+        .header("host", "example.test:9")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(
+            r#"{"project_id": "p", "total_bytes": 4}"#,
+        ))
+        .expect("request");
+    let response = app.call(request).await.expect("infallible");
+    assert_eq!(response.status(), 200);
+    assert_eq!(state.reserved_bytes(), 4);
+
+    state.inject(
+        FaultTarget::operation("uploads.initiate"),
+        Fault::new(1, FaultKind::DropConnection),
+    );
+    let request = axum::http::Request::post("/v1/op/uploads.initiate")
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let response = app.call(request).await.expect("infallible");
+    assert_eq!(
+        response.status(),
+        502,
+        "without a socket a dropped connection renders as 502"
+    );
+}
+
+#[tokio::test]
+async fn signed_urls_follow_the_host_header_or_the_public_url() {
+    let h = Harness::with(DevConfig::default().public_url("http://files.example.test:9000/")).await;
+    h.demo();
+    let upload_id = h.initiate(1, 1).await;
+    let (url, _) = h.sign(&upload_id, "a.tif", "image/tiff").await;
+    assert!(
+        url.starts_with("http://files.example.test:9000/storage/uploads/"),
+        "{url}"
+    );
+
+    let plain = Harness::start().await;
+    plain.demo();
+    let d = plain.asset_descriptor("itm_demo", "visual").await;
+    assert!(
+        d["url"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with(&format!("{}/storage/", plain.server.base_url()))
+    );
+}
+
+#[tokio::test]
+async fn seed_demo_returns_the_documented_ids() {
+    let state = DevState::new(DevConfig::default()).expect("state");
+    let ids = state.seed_demo().expect("seeded");
+    assert_eq!(
+        (
+            ids.project_id.as_str(),
+            ids.item_id.as_str(),
+            ids.asset_key.as_str(),
+            ids.clip_job_id.as_str(),
+            ids.mosaic_type.as_str()
+        ),
+        ("prj_demo", "itm_demo", "visual", "clip_demo", "visual")
+    );
+    assert_eq!(state.items().len(), 1);
+    let again = state.seed_demo().expect("idempotent");
+    assert_eq!(again, ids);
+    assert_eq!(state.items().len(), 1);
+}

@@ -1,0 +1,315 @@
+//! Signed-URL object storage: signatures, expiry, methods, content types, atomic PUTs,
+//! size limits and byte ranges.
+
+use crate::common::{Harness, Reply, pattern, send};
+use geopera::dev_server::DevConfig;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+/// Asserts an object-storage XML error and returns its `<Code>`.
+fn storage_error(reply: &Reply, status: u16) -> String {
+    assert_eq!(reply.status, status, "{}", reply.text);
+    assert_eq!(reply.content_type(), "application/xml");
+    assert!(reply.text.contains("<Error><Code>"), "{}", reply.text);
+    assert!(
+        !reply.text.contains("X-Geopera-Signature"),
+        "errors must not echo the query"
+    );
+    let start = reply.text.find("<Code>").map_or(0, |i| i + 6);
+    let end = reply.text.find("</Code>").unwrap_or(start);
+    reply.text[start..end].to_owned()
+}
+
+async fn signed_upload(h: &Harness, total: u64) -> (String, String) {
+    h.demo();
+    let upload_id = h.initiate(1, total).await;
+    let (url, _) = h.sign(&upload_id, "a.tif", "image/tiff").await;
+    (upload_id, url)
+}
+
+#[tokio::test]
+async fn expired_urls_get_403_expired_token() {
+    let h = Harness::with(DevConfig::default().url_ttl(Duration::ZERO)).await;
+    let (_, url) = signed_upload(&h, 10).await;
+    let reply = h.put(&url, "image/tiff", b"x".to_vec()).await;
+    assert_eq!(storage_error(&reply, 403), "ExpiredToken");
+    assert!(reply.text.contains("Request has expired"));
+
+    let descriptor = h.asset_descriptor("itm_demo", "visual").await;
+    let reply = send(h.http.get(descriptor["url"].as_str().unwrap_or_default())).await;
+    assert_eq!(storage_error(&reply, 403), "ExpiredToken");
+    assert!(h.server.state().egress().is_empty());
+}
+
+#[tokio::test]
+async fn tampered_urls_get_signature_does_not_match() {
+    let h = Harness::start().await;
+    let (upload_id, url) = signed_upload(&h, 10).await;
+    let last = url.chars().last().unwrap_or('0');
+    let flipped = format!(
+        "{}{}",
+        &url[..url.len() - 1],
+        if last == '0' { '1' } else { '0' }
+    );
+    let later = url.replace("X-Geopera-Expires=", "X-Geopera-Expires=9");
+    let elsewhere = url.replace("/a.tif?", "/b.tif?");
+    let retyped = url.replace("image%2Ftiff", "text%2Fplain");
+    for (what, bad) in [
+        ("signature", flipped),
+        ("expiry", later),
+        ("path", elsewhere),
+    ] {
+        let reply = h.put(&bad, "image/tiff", b"x".to_vec()).await;
+        assert_eq!(
+            storage_error(&reply, 403),
+            "SignatureDoesNotMatch",
+            "{what}"
+        );
+    }
+    let reply = h.put(&retyped, "text/plain", b"x".to_vec()).await;
+    assert_eq!(storage_error(&reply, 403), "SignatureDoesNotMatch");
+    let unsigned = url.split('?').next().unwrap_or_default().to_owned();
+    let reply = h.put(&unsigned, "image/tiff", b"x".to_vec()).await;
+    assert_eq!(storage_error(&reply, 403), "AccessDenied");
+    let session = h.server.state().session(&upload_id).expect("session");
+    assert_eq!(session.files[0].uploaded_bytes, None, "nothing was stored");
+}
+
+#[tokio::test]
+async fn urls_only_work_with_the_signed_method() {
+    let h = Harness::start().await;
+    let (_, upload_url) = signed_upload(&h, 10).await;
+    let reply = send(h.http.get(&upload_url)).await;
+    assert_eq!(storage_error(&reply, 403), "AccessDenied");
+    assert!(reply.text.contains("signed for PUT"));
+
+    let descriptor = h.asset_descriptor("itm_demo", "visual").await;
+    let download_url = descriptor["url"].as_str().unwrap_or_default();
+    let reply = h
+        .put(download_url, "image/tiff", b"overwrite".to_vec())
+        .await;
+    assert_eq!(storage_error(&reply, 403), "AccessDenied");
+    // The demo asset is untouched.
+    assert_eq!(
+        h.get(download_url)
+            .await
+            .bytes()
+            .await
+            .map(|b| b.len())
+            .unwrap_or(0) as u64,
+        descriptor["size"].as_u64().unwrap_or(0)
+    );
+}
+
+#[tokio::test]
+async fn puts_must_carry_the_signed_content_type() {
+    let h = Harness::start().await;
+    let (_, url) = signed_upload(&h, 10).await;
+    let wrong = h.put(&url, "application/octet-stream", b"x".to_vec()).await;
+    assert_eq!(storage_error(&wrong, 403), "SignatureDoesNotMatch");
+    assert!(wrong.text.contains("Content-Type"));
+    let missing = send(h.http.put(&url).body(b"x".to_vec())).await;
+    assert_eq!(storage_error(&missing, 403), "SignatureDoesNotMatch");
+    let same_but_cased = h.put(&url, "Image/TIFF", b"x".to_vec()).await;
+    assert_eq!(same_but_cased.status, 200);
+}
+
+#[tokio::test]
+async fn streaming_re_put_is_atomic_and_an_aborted_put_leaves_the_old_object() {
+    let h = Harness::start().await;
+    h.demo();
+    let old = pattern(50_000, 1);
+    let new = pattern(80_000, 2);
+    let upload_id = h.initiate(1, 200_000).await;
+    let (url, _) = h.sign(&upload_id, "a.tif", "image/tiff").await;
+    assert_eq!(h.put(&url, "image/tiff", old.clone()).await.status, 200);
+    let done = h
+        .op("uploads.complete", json!({"upload_id": upload_id}))
+        .await
+        .json();
+    let item_id = done["item_ids"][0].as_str().unwrap_or_default().to_owned();
+    let download = h.asset_descriptor(&item_id, "a").await["url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let read = |url: String| {
+        let http = h.http.clone();
+        async move {
+            http.get(url)
+                .send()
+                .await
+                .expect("GET")
+                .bytes()
+                .await
+                .expect("body")
+                .to_vec()
+        }
+    };
+
+    // A slow re-PUT: half the new bytes sent, the rest held back.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    let put = tokio::spawn(
+        h.http
+            .put(&url)
+            .header("content-type", "image/tiff")
+            .body(reqwest::Body::wrap_stream(stream))
+            .send(),
+    );
+    tx.send(Ok(new[..40_000].to_vec()))
+        .await
+        .expect("first half queued");
+    assert_eq!(
+        read(download.clone()).await,
+        old,
+        "a half-written object must never be visible"
+    );
+    tx.send(Ok(new[40_000..].to_vec()))
+        .await
+        .expect("second half queued");
+    drop(tx);
+    let response = put.await.expect("task").expect("PUT completes");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        read(download.clone()).await,
+        new,
+        "the re-PUT replaced the object"
+    );
+
+    // An aborted PUT: the stream errors half-way, so the request never completes.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|chunk| (chunk, rx))
+    });
+    let put = tokio::spawn(
+        h.http
+            .put(&url)
+            .header("content-type", "image/tiff")
+            .header("content-length", "80000")
+            .body(reqwest::Body::wrap_stream(stream))
+            .send(),
+    );
+    tx.send(Ok(old[..10_000].to_vec())).await.expect("queued");
+    tx.send(Err(std::io::Error::other("client gave up")))
+        .await
+        .expect("queued");
+    assert!(
+        put.await.expect("task").is_err(),
+        "the aborted PUT fails on the client"
+    );
+    assert_eq!(
+        read(download).await,
+        new,
+        "an aborted PUT leaves the previous object"
+    );
+}
+
+#[tokio::test]
+async fn objects_larger_than_max_object_bytes_get_413() {
+    let h = Harness::with(DevConfig::default().max_object_bytes(1000)).await;
+    let (upload_id, url) = signed_upload(&h, 5000).await;
+    let declared = h.put(&url, "image/tiff", pattern(1001, 0)).await;
+    assert_eq!(storage_error(&declared, 413), "EntityTooLarge");
+    let chunks = (0..3).map(|_| Ok::<_, std::io::Error>(vec![0u8; 400]));
+    let chunked = send(h.http.put(&url).header("content-type", "image/tiff").body(
+        reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)),
+    ))
+    .await;
+    assert_eq!(storage_error(&chunked, 413), "EntityTooLarge");
+    let session = h.server.state().session(&upload_id).expect("session");
+    assert_eq!(session.files[0].uploaded_bytes, None);
+    assert_eq!(
+        h.put(&url, "image/tiff", pattern(1000, 0)).await.status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn multi_megabyte_uploads_stream_through_intact() {
+    let h = Harness::start().await;
+    h.demo();
+    let chunk = pattern(1 << 20, 9);
+    let total = 8 * chunk.len();
+    let upload_id = h.initiate(1, total as u64).await;
+    let (url, _) = h.sign(&upload_id, "big.tif", "image/tiff").await;
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = (0..8).map(|_| Ok(chunk.clone())).collect();
+    let reply = send(h.http.put(&url).header("content-type", "image/tiff").body(
+        reqwest::Body::wrap_stream(futures_util::stream::iter(chunks)),
+    ))
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let done = h
+        .op("uploads.complete", json!({"upload_id": upload_id}))
+        .await
+        .json();
+    let item_id = done["item_ids"][0].as_str().unwrap_or_default().to_owned();
+    let url = h.asset_descriptor(&item_id, "big").await["url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let body = h.get(&url).await.bytes().await.expect("body");
+    let mut expected = Sha256::new();
+    for _ in 0..8 {
+        expected.update(&chunk);
+    }
+    assert_eq!(body.len(), total);
+    assert_eq!(Sha256::digest(&body), expected.finalize());
+    assert_eq!(h.server.state().used_bytes(), total as u64);
+}
+
+#[tokio::test]
+async fn get_serves_single_byte_ranges() {
+    let h = Harness::start().await;
+    h.demo();
+    let bytes = pattern(1000, 3);
+    let (_, items) = h.upload("r.tif", &bytes).await;
+    let url = h.asset_descriptor(&items[0], "r").await["url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let ranged = |range: &'static str| {
+        let request = h.http.get(&url).header("range", range);
+        async move {
+            let response = request.send().await.expect("GET");
+            let status = response.status().as_u16();
+            let content_range = response
+                .headers()
+                .get("content-range")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            (
+                status,
+                content_range,
+                response.bytes().await.expect("body").to_vec(),
+            )
+        }
+    };
+    assert_eq!(
+        ranged("bytes=10-19").await,
+        (206, "bytes 10-19/1000".into(), bytes[10..20].to_vec())
+    );
+    assert_eq!(
+        ranged("bytes=990-").await,
+        (206, "bytes 990-999/1000".into(), bytes[990..].to_vec())
+    );
+    assert_eq!(
+        ranged("bytes=-5").await,
+        (206, "bytes 995-999/1000".into(), bytes[995..].to_vec())
+    );
+    assert_eq!(ranged("bytes=900-5000").await.2, bytes[900..].to_vec());
+    let (status, content_range, _) = ranged("bytes=1000-").await;
+    assert_eq!((status, content_range.as_str()), (416, "bytes */1000"));
+    let (status, _, body) = ranged("bytes=0-1,5-6").await;
+    assert_eq!(
+        (status, body.len()),
+        (200, 1000),
+        "several ranges: the whole object"
+    );
+    let full = h.get(&url).await;
+    assert_eq!(full.headers()["accept-ranges"], "bytes");
+    assert_eq!(full.headers()["content-length"], "1000");
+}
