@@ -12,7 +12,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use common::{BoxError, Progress, Scratch, TransferError};
+use common::{BoxError, Progress, Scratch};
 use geopera::dev_server::{Fault, FaultKind, FaultTarget};
 use geopera::models::UploadInitiate;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -72,51 +72,37 @@ async fn main() -> Result<(), BoxError> {
     );
     let started = Instant::now();
 
-    let mut signatures = 0;
-    let transfer: Result<(), TransferError> = loop {
-        signatures += 1;
-        let signed = match session.sign(&name, &content_type).await {
-            Ok(s) => s,
-            Err(e) => {
-                bar.abandon();
-                session.fail(&e.to_string(), "sign").await?;
-                return Err(e.into());
+    let progress = Progress::default();
+    let ticker = {
+        let (bar, progress) = (bar.clone(), progress.clone());
+        tokio::spawn(async move {
+            loop {
+                bar.set_position(progress.bytes());
+                tokio::time::sleep(Duration::from_millis(100)).await;
             }
-        };
-        let progress = Progress::default();
-        let ticker = {
-            let (bar, progress) = (bar.clone(), progress.clone());
-            tokio::spawn(async move {
-                loop {
-                    bar.set_position(progress.bytes());
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            })
-        };
-        let put = common::put_file(
-            client.client.http_client(),
-            &signed.upload_url,
-            &path,
-            &content_type,
-            &progress,
-        )
-        .await;
-        ticker.abort();
-        bar.set_position(progress.bytes());
-        match put {
-            Ok(_) => break Ok(()),
-            Err(e) if e.is_forbidden() && signatures < MAX_SIGNATURES => {
-                bar.suspend(|| println!("storage said 403 ({e}); re-signing and retrying the PUT"));
-                bar.reset();
-            }
-            Err(e) => break Err(e),
+        })
+    };
+    let http = client.client.http_client();
+    let transfer = common::put_resigning(
+        &session,
+        http,
+        &path,
+        &name,
+        &content_type,
+        &progress,
+        MAX_SIGNATURES,
+    )
+    .await;
+    ticker.abort();
+    bar.set_position(progress.bytes());
+    let signatures = match transfer {
+        Ok(n) => n,
+        Err(e) => {
+            bar.abandon();
+            session.fail(&e.to_string(), "transfer").await?;
+            return Err(e);
         }
     };
-    if let Err(e) = transfer {
-        bar.abandon();
-        session.fail(&e.to_string(), "transfer").await?;
-        return Err(e.into());
-    }
     bar.finish();
     let result = session.complete().await?;
     let secs = started.elapsed().as_secs_f64();

@@ -158,6 +158,33 @@ pub async fn put_file(
     Ok(len)
 }
 
+/// PUTs the file through a session's signed URL; when storage answers 403 (an expired or
+/// rejected signature) it signs again and retries, instead of retrying the stale URL, up
+/// to `max_signatures` signatures. Returns how many signatures it took.
+pub async fn put_resigning(
+    session: &geopera::UploadSession,
+    http: &reqwest::Client,
+    path: &Path,
+    file_name: &str,
+    content_type: &str,
+    progress: &Progress,
+    max_signatures: u32,
+) -> Result<u32, BoxError> {
+    let mut signatures = 0;
+    loop {
+        signatures += 1;
+        let signed = session.sign(file_name, content_type).await?;
+        match put_file(http, &signed.upload_url, path, content_type, progress).await {
+            Ok(_) => return Ok(signatures),
+            Err(e) if e.is_forbidden() && signatures < max_signatures => {
+                progress.0.store(0, Ordering::Relaxed);
+                println!("storage said 403 ({e}); signing again");
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
 /// GETs `url` into the file at `path`, streaming, and returns the bytes written.
 pub async fn get_to_file(
     http: &reqwest::Client,
