@@ -19,6 +19,9 @@ pub const DEFAULT_BASE_URL: &str = "https://api.geopera.com";
 /// The user agent every request carries, unless replaced.
 pub const USER_AGENT: &str = concat!("geopera-rust/", env!("CARGO_PKG_VERSION"));
 
+/// How long an idle pooled connection is kept (for the pool this crate builds).
+pub const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(50);
+
 /// The configured, authenticated connection to the Geopera API that every
 /// [`crate::ops`] function takes. Cheap to clone (one `Arc`), `Send + Sync`, meant to be
 /// shared across tasks. `Debug` never shows the credential.
@@ -295,7 +298,11 @@ impl ClientBuilder {
         let http = match self.http {
             Some(http) => http,
             None => {
-                let mut b = reqwest::Client::builder().user_agent(USER_AGENT);
+                // Idle pooled connections are dropped after 50 s, before the 60-75 s idle
+                // timeouts of common load balancers close them under a request in flight.
+                let mut b = reqwest::Client::builder()
+                    .user_agent(USER_AGENT)
+                    .pool_idle_timeout(POOL_IDLE_TIMEOUT);
                 if let Some(t) = self.connect_timeout {
                     b = b.connect_timeout(t);
                 }

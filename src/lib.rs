@@ -79,6 +79,9 @@ mod client;
 pub mod dev_server;
 mod error;
 pub mod fluent;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod generated;
 mod hooks;
 mod invoke;
@@ -90,7 +93,9 @@ mod retry;
 mod signed_url;
 
 pub use call::CallContext;
-pub use client::{AuthenticatedClient, ClientBuilder, DEFAULT_BASE_URL, USER_AGENT};
+pub use client::{
+    AuthenticatedClient, ClientBuilder, DEFAULT_BASE_URL, POOL_IDLE_TIMEOUT, USER_AGENT,
+};
 pub use error::{BodySnippet, Error, TransportKind};
 pub use fluent::{Geopera, GeoperaBuilder, UploadSession};
 pub use response::Response;

@@ -22,6 +22,12 @@ use tower_service::Service;
 /// How long shutdown waits for in-flight requests before giving up on them.
 const GRACE: Duration = Duration::from_secs(10);
 
+/// How long a connection may sit without sending request headers, idle keep-alive
+/// included. Longer than the idle lifetime of pooled client connections (reqwest keeps
+/// them 90 s by default), so a client never reuses a connection the server has just
+/// closed: that race shows up as a spurious "connection closed before message completed".
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// The connecting peer, put in each request's extensions.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct PeerAddr(pub(super) SocketAddr);
@@ -71,7 +77,7 @@ pub async fn serve(
             hyper::service::service_fn(move |request| call(router.clone(), peer, request));
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(30))
+            .header_read_timeout(HEADER_READ_TIMEOUT)
             .serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         connections.spawn(async move {
