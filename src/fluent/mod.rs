@@ -55,7 +55,8 @@ impl Geopera {
         Ok(AuthenticatedClient::builder().token(token).build()?.into())
     }
 
-    /// A builder for every setting (base URL, timeouts, headers, retries, ...).
+    /// A builder for every setting (base URL, timeouts, headers, retries, ...). To wrap a
+    /// ready [`AuthenticatedClient`] instead, use `Geopera::from(client)`.
     pub fn builder() -> GeoperaBuilder {
         GeoperaBuilder {
             inner: ClientBuilder::new(),
