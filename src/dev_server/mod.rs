@@ -72,15 +72,19 @@ async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
+// The fallbacks answer without reading a body that may still be arriving, so they end
+// the connection explicitly (see `op_route::handle`).
 async fn not_found() -> Response {
-    error::ApiError::not_found("No such route; operations are POST /v1/op/{operation_id}")
-        .into_response()
+    op_route::closing(
+        error::ApiError::not_found("No such route; operations are POST /v1/op/{operation_id}")
+            .into_response(),
+    )
 }
 
 async fn method_not_allowed() -> Response {
-    error::problem_response(
+    op_route::closing(error::problem_response(
         StatusCode::METHOD_NOT_ALLOWED,
         "Method not allowed; operations are POST, storage URLs take PUT (upload) or GET (download)",
         None,
-    )
+    ))
 }

@@ -21,6 +21,11 @@ pub(super) async fn handle(
     path: Result<Path<String>, PathRejection>,
     request: Request,
 ) -> Response {
+    // The body is read before any answer, even an early 404 or 401: answering while the
+    // body is still arriving makes hyper close the connection without `Connection: close`,
+    // and a pooling client then sends its next request into a dead connection.
+    let (parts, body) = request.into_parts();
+    let body = read_limited(body, state.config().max_request_bytes, &parts.headers).await;
     let Some(op) = path.ok().and_then(|Path(id)| ops::find(&id)) else {
         let known: Vec<&str> = OPERATIONS.iter().map(|op| op.id).collect();
         return ApiError::not_found(format!(
@@ -35,13 +40,13 @@ pub(super) async fn handle(
     }
     state.count_call(op.id);
 
-    let (parts, body) = request.into_parts();
     if let Err(err) = authorize(&parts.headers, &state.config().tokens, op.id, op.scope) {
         return err.into_response();
     }
-    let bytes = match read_limited(body, state.config().max_request_bytes, &parts.headers).await {
+    let bytes = match body {
         Ok(bytes) => bytes,
-        Err(err) => return err.into_response(),
+        // Part of an oversized body may still be unread: say the connection ends here.
+        Err(err) => return closing(err.into_response()),
     };
     let content_type = header_str(&parts.headers, header::CONTENT_TYPE.as_str());
     let parsed = match parse_body(content_type, &bytes) {
@@ -60,6 +65,15 @@ pub(super) async fn handle(
         Ok(value) => Json(value).into_response(),
         Err(err) => err.into_response(),
     }
+}
+
+/// Marks a response as the last on its connection.
+pub(super) fn closing(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CONNECTION,
+        header::HeaderValue::from_static("close"),
+    );
+    response
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -173,3 +173,54 @@ async fn seed_demo_returns_the_documented_ids() {
     assert_eq!(again, ids);
     assert_eq!(state.items().len(), 1);
 }
+
+/// Sends `head` then, after a pause, `body` on `stream`, and reads one response head and its
+/// `Content-Length` body; returns the status line.
+async fn split_request(stream: &mut tokio::net::TcpStream, head: &str, body: &str) -> String {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    stream.write_all(head.as_bytes()).await.expect("write head");
+    stream.flush().await.expect("flush");
+    // The body arrives after the server has seen the headers: the scenario under test.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    stream.write_all(body.as_bytes()).await.expect("write body");
+    let mut reader = BufReader::new(stream);
+    let mut status = String::new();
+    reader.read_line(&mut status).await.expect("status line");
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).await.expect("header line");
+        if line == "\r\n" || line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut rest = vec![0u8; length];
+    reader.read_exact(&mut rest).await.expect("body");
+    status
+}
+
+#[tokio::test]
+async fn early_answers_keep_the_connection_usable() {
+    let h = Harness::start().await;
+    let addr = h.server.base_url().trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    for path in ["/v1/op/no.such.op", "/v1/op/uploads.initiate"] {
+        // An unknown operation (404) and a missing token (401) are answered early.
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n"
+        );
+        let status = split_request(&mut stream, &head, "{}").await;
+        assert!(status.starts_with("HTTP/1.1 40"), "{status}");
+    }
+    let head = format!("GET /healthz HTTP/1.1\r\nhost: {addr}\r\n\r\n");
+    let status = split_request(&mut stream, &head, "").await;
+    assert!(
+        status.starts_with("HTTP/1.1 200"),
+        "the same connection still serves: {status}"
+    );
+}

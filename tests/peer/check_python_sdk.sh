@@ -55,7 +55,7 @@ bin="${CARGO_TARGET_DIR:-target}/debug/geopera-dev-server"
 
 # 3. Start it on a free loopback port (port 0: the OS picks, the server prints its URL) and
 #    always stop it on exit.
-work="$(mktemp -d "${TMPDIR:-/tmp}/geopera-py-peer.XXXXXX")"
+work="$(mktemp -d "${TMPDIR:-/tmp}/py-sdk-peer.XXXXXX")"
 server_pid=""
 cleanup() {
     local status=$?
@@ -75,8 +75,11 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# Created here, not by the background job's redirection, so the poll below never races it.
+: >"$work/server.out"
+: >"$work/server.err"
 token="py-peer-$("$py" -c 'import secrets; print(secrets.token_hex(12))')"
-"$bin" --quiet --addr 127.0.0.1:0 --token "$token" --quota-bytes "$QUOTA_BYTES" \
+"$bin" --quiet --addr 127.0.0.1:0 --data-dir "$work/data" --token "$token" --quota-bytes "$QUOTA_BYTES" \
     >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
 

@@ -606,7 +606,7 @@ def main() -> int:
     from importlib.metadata import version
 
     print(f"python sdk peer: geopera {version('geopera')} against {args.base_url}")
-    with tempfile.TemporaryDirectory(prefix="geopera-py-peer-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="py-sdk-peer-") as tmp:
         flow = Flow(args.base_url, args.token, args.quota_bytes, Path(tmp))
         for number, (title, check) in enumerate(CHECKS, 1):
             try:
