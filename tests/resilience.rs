@@ -3,7 +3,6 @@
 //! rejected signed URL met by re-signing (the examples' helper code). Each asserts the
 //! attempts made, the error returned and that no quota stays reserved.
 
-#[allow(dead_code)]
 #[path = "../examples/common/mod.rs"]
 mod common;
 
