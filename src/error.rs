@@ -60,7 +60,7 @@ pub enum Error {
     },
     /// A declared status whose body is not the declared JSON (an HTML error page, truncated
     /// or malformed JSON, the wrong shape). The status is kept.
-    #[error("{operation}: {} {} with a body that is not the declared JSON ({source}) — body: {body}", status.as_u16(), reason(*status))]
+    #[error("{operation}: {} {} with a body that is not the declared JSON ({}) — body: {body}", status.as_u16(), reason(*status), redact::text(&source.to_string()))]
     Decode {
         /// The operation id.
         operation: Cow<'static, str>,
@@ -208,7 +208,7 @@ fn summarize(error: &HttpValidationError) -> String {
                     crate::models::ValidationErrorLocItem::Integer(i) => i.to_string(),
                 })
                 .collect();
-            format!("{}: {}", loc.join("."), redact::text(&d.msg))
+            format!("{}: {}", redact::text(&loc.join(".")), redact::text(&d.msg))
         })
         .collect();
     let more = error.detail.len().saturating_sub(3);
@@ -378,7 +378,8 @@ impl fmt::Display for BodySnippet {
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
-        f.write_str(one_line.trim())?;
+        // Redacted again: a control character turned space can complete a `Bearer <token>`.
+        f.write_str(redact::text(&one_line).trim())?;
         if self.is_truncated() {
             write!(f, " … ({} bytes in all)", self.total_len)?;
         }
@@ -463,6 +464,47 @@ mod tests {
     }
 
     #[test]
+    fn validation_display_redacts_locations_too() {
+        // Found with the `decode_response` fuzz target: `loc` entries are server text.
+        let error: HttpValidationError = serde_json::from_value(serde_json::json!({"detail": [
+            {"loc": ["https://h/p?sig=SIGSECRET", 0], "msg": "m", "type": "x"}
+        ]}))
+        .unwrap();
+        let e = Error::Validation {
+            operation: "uploads.initiate".into(),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            error: Box::new(error),
+            headers: Box::default(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "uploads.initiate: 422 Unprocessable Entity — https://h/p?<redacted>: m"
+        );
+    }
+
+    #[test]
+    fn decode_display_redacts_what_the_json_decoder_quotes() {
+        // Found by the `decode_response` fuzz target: serde_json's message quotes the
+        // offending string, here a whole body that is one JSON string.
+        let body = br#""see https://h/p?sig=SIGSECRET or Bearer TOKSECRET""#;
+        let source = serde_json::from_slice::<Problem>(body).unwrap_err();
+        assert!(source.to_string().contains("SIGSECRET"));
+        let e = Error::Decode {
+            operation: "uploads.fail".into(),
+            status: StatusCode::OK,
+            headers: Box::default(),
+            body: BodySnippet::new(body),
+            source,
+        };
+        for shown in [e.to_string(), format!("{e:?}")] {
+            assert!(
+                !shown.contains("SIGSECRET") && !shown.contains("TOKSECRET"),
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
     fn snippet_is_bounded_and_redacted() {
         let mut body = b"<html>see https://storage.example/o/a.tif?X-Signature=deadbeef&X-Expires=9 for details ".to_vec();
         body.extend(std::iter::repeat_n(b'x', 2000));
@@ -477,6 +519,24 @@ mod tests {
         );
         assert!(s.as_str().len() <= BodySnippet::LIMIT + 16);
         assert_eq!(BodySnippet::new(b"").to_string(), "<empty>");
+    }
+
+    #[test]
+    fn snippet_display_stays_redacted_on_one_line() {
+        // Found by the `redact` fuzz target: `Bearer\0s` is no token, but printed on one
+        // line it became `Bearer s`.
+        for raw in [
+            &b"[Bearer\0s\x01pra_\0\0/q"[..],
+            b"Bearer\tTOKSECRET",
+            b"x Bearer\nTOKSECRET",
+        ] {
+            let shown = BodySnippet::new(raw).to_string();
+            assert!(
+                !shown.contains("TOKSECRET") && !shown.contains("Bearer s"),
+                "{shown}"
+            );
+            assert_eq!(redact::text(&shown), shown);
+        }
     }
 
     #[test]

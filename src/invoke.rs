@@ -5,7 +5,8 @@
 use std::borrow::Cow;
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
-use reqwest::header::{ACCEPT, HeaderValue};
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 
 use crate::call::error_body;
 use crate::error::{BodySnippet, TransportKind};
@@ -91,25 +92,36 @@ pub(crate) async fn invoke(
         status: Some(status),
         source: e,
     })?;
+    decode(name, status, headers, &bytes)
+}
+
+/// Decodes a whole response of `operation`: any 2xx is JSON, any other status an error (a
+/// declared error body, else [`Error::UnexpectedStatus`] with the body kept).
+pub(crate) fn decode(
+    operation: Cow<'static, str>,
+    status: StatusCode,
+    headers: HeaderMap,
+    bytes: &[u8],
+) -> Result<Response<serde_json::Value>, Error> {
     if status.is_success() {
-        return match serde_json::from_slice(&bytes) {
+        return match serde_json::from_slice(bytes) {
             Ok(value) => Ok(Response::new(status, headers, value)),
             Err(source) => Err(Error::Decode {
-                operation: name,
+                operation,
                 status,
                 headers: Box::new(headers),
-                body: BodySnippet::new(&bytes),
+                body: BodySnippet::new(bytes),
                 source,
             }),
         };
     }
-    match serde_json::from_slice::<ErrorBody>(&bytes) {
-        Ok(body) => Err(error_body(name, status, headers, body)),
+    match serde_json::from_slice::<ErrorBody>(bytes) {
+        Ok(body) => Err(error_body(operation, status, headers, body)),
         Err(_) => Err(Error::UnexpectedStatus {
-            operation: name,
+            operation,
             status,
             headers: Box::new(headers),
-            body: BodySnippet::new(&bytes),
+            body: BodySnippet::new(bytes),
         }),
     }
 }

@@ -31,11 +31,12 @@ fn find_url(s: &str) -> Option<usize> {
     }
 }
 
-/// `https://host/path?sig=...` -> `https://host/path?<redacted>`.
+/// `https://host/path?sig=...` -> `https://host/path?<redacted>`. An empty query has
+/// nothing to hide and stays, so redacting redacted text changes nothing.
 pub fn url(url: &str) -> String {
     match url.split_once('?') {
-        Some((base, _)) => format!("{base}?<redacted>"),
-        None => url.to_owned(),
+        Some((base, query)) if !query.is_empty() => format!("{base}?<redacted>"),
+        _ => url.to_owned(),
     }
 }
 
@@ -95,6 +96,24 @@ mod tests {
             text("https://x/y and http://z/w?q=1"),
             "https://x/y and http://z/w?<redacted>"
         );
+    }
+
+    #[test]
+    fn redacting_twice_changes_nothing() {
+        // Found by the `redact` fuzz target: the marker's `<` ends a URL, so a second pass
+        // saw `https://x/y?` and appended another `<redacted>`.
+        for raw in [
+            "https://x/y?sig=1 and http://z?",
+            "https://?(qq!qqq(",
+            "see http://h/p? now",
+            "Bearer abc https://x/gpra_k?q=1",
+        ] {
+            let once = text(raw);
+            assert_eq!(text(&once), once, "{raw:?}");
+            assert_eq!(url(&url(raw)), url(raw), "{raw:?}");
+        }
+        assert_eq!(text("https://x/y?<redacted>"), "https://x/y?<redacted>");
+        assert_eq!(url("https://x/y?"), "https://x/y?");
     }
 
     #[test]

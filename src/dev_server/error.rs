@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 /// An operation failure, rendered as the API renders it.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum ApiError {
+pub(crate) enum ApiError {
     /// A Problem with this status and detail.
     Problem {
         /// The HTTP status.
@@ -120,7 +120,7 @@ impl IntoResponse for ApiError {
 
 /// An object-storage error (S3/GCS style XML body).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct StorageError {
+pub(crate) struct StorageError {
     /// The HTTP status.
     pub(super) status: StatusCode,
     /// e.g. `SignatureDoesNotMatch`.

@@ -13,30 +13,30 @@ use serde_json::Value;
 
 /// What a handler knows about the request besides its body.
 #[derive(Debug, Clone, Default)]
-pub(super) struct OpContext {
+pub(crate) struct OpContext {
     /// e.g. `http://127.0.0.1:8787`, the prefix of signed URLs.
-    pub(super) base_url: String,
+    pub(crate) base_url: String,
     /// The request's `User-Agent`.
-    pub(super) user_agent: Option<String>,
+    pub(crate) user_agent: Option<String>,
     /// The peer's IP, when served over a socket.
-    pub(super) peer_ip: Option<String>,
+    pub(crate) peer_ip: Option<String>,
 }
 
 /// A handler: the parsed JSON body (`None` when empty) in, the JSON result out.
-pub(super) type Handler = fn(&DevState, &OpContext, Option<Value>) -> Result<Value, ApiError>;
+pub(crate) type Handler = fn(&DevState, &OpContext, Option<Value>) -> Result<Value, ApiError>;
 
 /// One operation of the API.
-pub(super) struct Operation {
+pub(crate) struct Operation {
     /// e.g. `uploads.initiate`.
-    pub(super) id: &'static str,
+    pub(crate) id: &'static str,
     /// The `x-required-scope`.
     pub(super) scope: &'static str,
     /// Its handler.
-    pub(super) run: Handler,
+    pub(crate) run: Handler,
 }
 
 /// Every operation the dev server implements.
-pub(super) const OPERATIONS: &[Operation] = &[
+pub(crate) const OPERATIONS: &[Operation] = &[
     Operation {
         id: "uploads.initiate",
         scope: "uploads:write",

@@ -2,7 +2,7 @@
 
 /// What to serve for a GET.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum ByteRange {
+pub(crate) enum ByteRange {
     /// No usable range: the whole object, 200.
     Full,
     /// Bytes `start..=end`, 206.
@@ -20,7 +20,7 @@ pub(super) enum ByteRange {
 ///
 /// Supports a single `a-b`, `a-` or `-n`. A missing header, another unit, a syntax error, a
 /// reversed range or several ranges are ignored (the whole object is served), as the RFC allows.
-pub(super) fn parse_range(header: Option<&str>, size: u64) -> ByteRange {
+pub(crate) fn parse_range(header: Option<&str>, size: u64) -> ByteRange {
     let Some(spec) = header.map(str::trim).and_then(|h| strip_unit(h)) else {
         return ByteRange::Full;
     };

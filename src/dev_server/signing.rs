@@ -19,7 +19,7 @@ const P_SIGNATURE: &str = "X-Geopera-Signature";
 
 /// The HTTP method a URL is signed for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum SignedMethod {
+pub(crate) enum SignedMethod {
     /// Upload URL.
     Put,
     /// Download URL.
@@ -46,22 +46,22 @@ impl SignedMethod {
 
 /// What one signed URL allows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Grant {
+pub(crate) struct Grant {
     /// The only method the URL works with.
-    pub(super) method: SignedMethod,
+    pub(crate) method: SignedMethod,
     /// The object, e.g. `uploads/upl_…/scene.tif` (decoded, no leading slash).
-    pub(super) object_path: String,
+    pub(crate) object_path: String,
     /// For PUT the `Content-Type` the request must carry; for GET the type served.
-    pub(super) content_type: String,
+    pub(crate) content_type: String,
     /// Unix seconds; the URL works while `now < expires`.
-    pub(super) expires: u64,
+    pub(crate) expires: u64,
     /// Unique per issued URL.
-    pub(super) grant_id: String,
+    pub(crate) grant_id: String,
 }
 
 /// Why a storage request was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Denied {
+pub(crate) enum Denied {
     /// A signature parameter is missing or unreadable.
     Malformed(&'static str),
     /// The signature does not match the parameters (tampered, or another server's URL).
@@ -106,12 +106,12 @@ impl Grant {
     }
 
     /// The hex signature of this grant under `key`.
-    pub(super) fn signature(&self, key: &[u8]) -> String {
+    pub(crate) fn signature(&self, key: &[u8]) -> String {
         hex(&self.mac(key).finalize().into_bytes())
     }
 
     /// The signed query string (without `?`) that carries this grant.
-    pub(super) fn to_query(&self, key: &[u8]) -> String {
+    pub(crate) fn to_query(&self, key: &[u8]) -> String {
         format!(
             "{P_METHOD}={}&{P_EXPIRES}={}&{P_CONTENT_TYPE}={}&{P_GRANT}={}&{P_SIGNATURE}={}",
             self.method.as_str(),
@@ -128,7 +128,7 @@ impl Grant {
 /// Order: parameters present, signature valid, not expired, method matches, and for PUT the
 /// request's `Content-Type` equals the signed one (ASCII case-insensitive, surrounding
 /// whitespace ignored). A `HEAD` request should be passed as [`SignedMethod::Get`].
-pub(super) fn verify(
+pub(crate) fn verify(
     key: &[u8],
     object_path: &str,
     query: Option<&str>,

@@ -156,7 +156,7 @@ impl DevState {
     }
 
     /// Stores `bytes` as `object_path` synchronously (used for seeding).
-    fn put_object_bytes(
+    pub(crate) fn put_object_bytes(
         &self,
         object_path: &str,
         bytes: &[u8],

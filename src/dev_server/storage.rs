@@ -118,7 +118,7 @@ fn no_such_key() -> StorageError {
 }
 
 /// The decoded object path of a `/storage/…` URI, refusing paths that are not clean.
-fn object_path(uri: &Uri) -> Result<String, StorageError> {
+pub(crate) fn object_path(uri: &Uri) -> Result<String, StorageError> {
     let invalid = || {
         StorageError::new(
             StatusCode::BAD_REQUEST,

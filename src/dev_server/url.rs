@@ -17,12 +17,12 @@ fn encode(text: &str, keep_slash: bool) -> String {
 }
 
 /// Encodes an object path for use in a URL path, keeping `/` separators.
-pub(super) fn encode_path(path: &str) -> String {
+pub(crate) fn encode_path(path: &str) -> String {
     encode(path, true)
 }
 
 /// Encodes one query-string key or value.
-pub(super) fn encode_component(text: &str) -> String {
+pub(crate) fn encode_component(text: &str) -> String {
     encode(text, false)
 }
 
@@ -55,12 +55,12 @@ fn decode(text: &str, plus_is_space: bool) -> Option<String> {
 }
 
 /// Decodes a URL path (a `+` stays a `+`).
-pub(super) fn decode_path(path: &str) -> Option<String> {
+pub(crate) fn decode_path(path: &str) -> Option<String> {
     decode(path, false)
 }
 
 /// Splits a query string into decoded `(key, value)` pairs; undecodable pairs are dropped.
-pub(super) fn parse_query(query: &str) -> Vec<(String, String)> {
+pub(crate) fn parse_query(query: &str) -> Vec<(String, String)> {
     query
         .split('&')
         .filter(|pair| !pair.is_empty())

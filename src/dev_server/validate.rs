@@ -9,7 +9,7 @@ use serde_json::{Map, Value, json};
 
 /// One entry of the `detail` list of an `HTTPValidationError`.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct FieldError {
+pub(crate) struct FieldError {
     /// e.g. `["body", "project_id"]`.
     pub(super) loc: Vec<Value>,
     /// Human-readable message, pydantic's wording.
@@ -83,7 +83,7 @@ impl FieldError {
 /// Reads a request body as FastAPI does: empty → `None`; JSON (no content type, `application/json`
 /// or `application/*+json`) is decoded; any other content type is kept as a string, which then
 /// fails model validation.
-pub(super) fn parse_body(
+pub(crate) fn parse_body(
     content_type: Option<&str>,
     bytes: &[u8],
 ) -> Result<Option<Value>, Vec<FieldError>> {

@@ -1,0 +1,640 @@
+//! Entry points for cargo-fuzz; not a public API.
+//!
+//! Each function runs the SDK's or the dev server's real code on arbitrary input and panics
+//! when an invariant breaks, so that the fuzzer reports the input. The targets in `fuzz/`
+//! call them (see `.ci/fuzz`); nothing else should, and nothing here is covered by semver.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::pin;
+use std::sync::OnceLock;
+use std::task::{Context, Poll, Waker};
+
+use axum::response::IntoResponse;
+use progenitor_client::{ClientInfo, Error as GenError, ResponseValue};
+use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::call::OperationMeta;
+use crate::dev_server::error::ApiError;
+use crate::dev_server::ops::{OPERATIONS, OpContext};
+use crate::dev_server::range::{ByteRange, parse_range};
+use crate::dev_server::signing::{Denied, Grant, SignedMethod, verify};
+use crate::dev_server::url::{decode_path, encode_component, encode_path, parse_query};
+use crate::dev_server::validate::parse_body;
+use crate::dev_server::{DevConfig, DevState, SessionStatus};
+use crate::error::RETRYABLE_STATUSES;
+use crate::generated::types::ErrorBody;
+use crate::models::SignedUrlOutput;
+use crate::{AuthenticatedClient, BodySnippet, Error, Response, ops, redact};
+
+// ----- response decoding -----
+
+/// The eight operations, in the order `op_index` picks them.
+const OPERATION_IDS: [&str; 8] = [
+    "uploads.initiate",
+    "uploads.signed_url",
+    "uploads.progress",
+    "uploads.complete",
+    "uploads.fail",
+    "items.asset.download",
+    "clip.job.download",
+    "clip.job.downloads",
+];
+
+/// Decodes `body` as the SDK decodes a response of the operation `op_index` picks (mod 8)
+/// with `status` and `headers` (`name: value` lines; unreadable lines are skipped), through
+/// both the typed `ops::<op>` path and the dynamic `invoke` path, then exercises every
+/// accessor of the result.
+///
+/// Panics when: a status outside 100..=999 aside, anything panics; an error names another
+/// operation or status; an undeclared status is not [`Error::UnexpectedStatus`]; a declared
+/// error body decodes differently on the two paths; `Display` shows an unredacted URL query or
+/// token; a signed URL shows its query.
+pub fn decode_response(op_index: u8, status: u16, headers: &str, body: &[u8]) {
+    let Ok(status) = StatusCode::from_u16(status) else {
+        return; // not a status an HTTP client can hand over
+    };
+    let headers = header_map(headers);
+    let operation = OPERATION_IDS[usize::from(op_index % 8)];
+    let declared = declared_statuses(operation).contains(&status.as_u16());
+
+    let typed = decode_typed(operation, status, &headers, body);
+    match &typed {
+        Ok(response) => {
+            assert!(
+                declared && status.is_success(),
+                "{operation}: {status} decoded as success"
+            );
+            assert_eq!(response.status(), status);
+            let _ = (response.headers(), response.request_id());
+        }
+        Err(error) => {
+            check_error(error, operation, status);
+            if !declared {
+                assert!(
+                    matches!(error, Error::UnexpectedStatus { .. }),
+                    "{operation}: undeclared {status} gave {error:?}"
+                );
+                let kept = error.body().map(BodySnippet::total_len);
+                assert_eq!(kept, Some(body.len().min(BodySnippet::LIMIT * 8)));
+            } else if status.is_success() {
+                assert!(matches!(error, Error::Decode { .. }), "{error:?}");
+            } else {
+                assert!(
+                    matches!(error, Error::Problem { .. } | Error::Decode { .. })
+                        || (status == StatusCode::UNPROCESSABLE_ENTITY
+                            && matches!(error, Error::Validation { .. })),
+                    "{operation}: declared {status} gave {error:?}"
+                );
+            }
+        }
+    }
+
+    let dynamic = crate::invoke::decode(Cow::Borrowed(operation), status, headers.clone(), body);
+    match &dynamic {
+        Ok(response) => {
+            assert!(status.is_success());
+            assert_eq!(response.status(), status);
+            let _ = (format!("{:?}", response.body()), response.request_id());
+        }
+        Err(error) => check_error(error, operation, status),
+    }
+
+    // Where both paths read a declared error body, they tell the same story. Successes are
+    // not compared: serde_json skips unknown fields without checking their UTF-8, escapes
+    // or number ranges, so a typed output accepts some bodies that `invoke`, which keeps
+    // every field as a `Value`, rejects.
+    if declared && let Err(e @ (Error::Problem { .. } | Error::Validation { .. })) = &typed {
+        let dynamic = dynamic.as_ref().err().map(ToString::to_string);
+        assert_eq!(Some(e.to_string()), dynamic);
+    }
+}
+
+/// The statuses each operation declares, read from the document `build.rs` generated from.
+fn declared_statuses(operation: &str) -> &'static [u16] {
+    static TABLE: OnceLock<HashMap<String, Vec<u16>>> = OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let doc: Value =
+            serde_json::from_str(include_str!(concat!(env!("OUT_DIR"), "/normalized.json")))
+                .expect("build.rs writes valid JSON");
+        let mut table = HashMap::new();
+        for item in doc["paths"]
+            .as_object()
+            .into_iter()
+            .flat_map(|p| p.values())
+        {
+            for op in item.as_object().into_iter().flat_map(|m| m.values()) {
+                if let (Some(id), Some(responses)) =
+                    (op["operationId"].as_str(), op["responses"].as_object())
+                {
+                    let codes = responses.keys().filter_map(|k| k.parse().ok()).collect();
+                    table.insert(id.to_owned(), codes);
+                }
+            }
+        }
+        table
+    });
+    table.get(operation).map_or(&[], Vec::as_slice)
+}
+
+fn header_map(lines: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for line in lines.lines() {
+        if let Some((name, value)) = line.split_once(':')
+            && let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.trim().as_bytes()),
+                HeaderValue::from_str(value.trim()),
+            )
+        {
+            headers.append(name, value);
+        }
+    }
+    headers
+}
+
+/// A client that is never used to send: only its per-call context is.
+fn offline_client() -> &'static AuthenticatedClient {
+    static CLIENT: OnceLock<AuthenticatedClient> = OnceLock::new();
+    CLIENT.get_or_init(|| {
+        AuthenticatedClient::builder()
+            .base_url("http://127.0.0.1:9")
+            .token("fuzz")
+            .build()
+            .expect("a loopback client builds")
+    })
+}
+
+/// Runs a future that cannot wait on anything (its response is in memory) to completion.
+fn ready<F: Future>(future: F) -> F::Output {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("decoding an in-memory response waited: it would hang"),
+    }
+}
+
+/// The typed path: the generated client's status dispatch on a response built in memory,
+/// then [`crate::call::Call::finish`], exactly as `ops::<op>::send_detailed` runs them.
+fn typed<T: DeserializeOwned>(
+    meta: &OperationMeta,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response<T>, Error> {
+    let call = offline_client().call(meta);
+    // What the exec hook records for the response it hands back.
+    call.client().inner().observe(status, headers);
+    let mut response = axum::http::Response::new(body.to_vec());
+    *response.status_mut() = status;
+    *response.headers_mut() = headers.clone();
+    let response = reqwest::Response::from(response);
+    let declared = declared_statuses(meta.id).contains(&status.as_u16());
+    ready(async move {
+        // The generated methods: the declared success status decodes the output, a declared
+        // error status the error body, anything else is an unexpected response.
+        let result = if !declared {
+            Err(GenError::UnexpectedResponse(response))
+        } else if status.is_success() {
+            ResponseValue::<T>::from_response::<ErrorBody>(response).await
+        } else {
+            match ResponseValue::<ErrorBody>::from_response(response).await {
+                Ok(error) => Err(GenError::ErrorResponse(error)),
+                Err(e) => Err(e),
+            }
+        };
+        call.finish(result).await
+    })
+}
+
+/// The typed path for `operation`, the output checked and reduced to `()`.
+fn decode_typed(
+    operation: &str,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Response<()>, Error> {
+    macro_rules! op {
+        ($module:ident) => {
+            typed::<ops::$module::Output>(&ops::$module::META, status, headers, body)
+                .map(|r| r.map(|output| drop(format!("{output:?}"))))
+        };
+    }
+    match operation {
+        "uploads.initiate" => op!(uploads_initiate),
+        "uploads.signed_url" => typed::<ops::uploads_signed_url::Output>(
+            &ops::uploads_signed_url::META,
+            status,
+            headers,
+            body,
+        )
+        .map(|r| r.map(|output| check_signed_url(&output))),
+        "uploads.progress" => op!(uploads_progress),
+        "uploads.complete" => op!(uploads_complete),
+        "uploads.fail" => op!(uploads_fail),
+        "items.asset.download" => op!(items_asset_download),
+        "clip.job.download" => op!(clip_job_download),
+        "clip.job.downloads" => op!(clip_job_downloads),
+        other => unreachable!("no operation {other}"),
+    }
+}
+
+/// A signed URL never shows its query: `Debug` and `Display` keep only what precedes `?`.
+fn check_signed_url(output: &SignedUrlOutput) {
+    let url = &output.upload_url;
+    let full = url.expose();
+    let shown = url.to_string();
+    match full.split_once('?') {
+        Some((base, query)) if !query.is_empty() => {
+            assert_eq!(shown, format!("{base}?<redacted>"));
+        }
+        _ => assert_eq!(shown, full),
+    }
+    assert_eq!(format!("{url:?}"), format!("SignedUrl({shown:?})"));
+    let _ = format!("{output:?}");
+}
+
+/// What holds for every error made from a response: it names the operation and status,
+/// its accessors agree, and its one-line text is already redacted.
+fn check_error(error: &Error, operation: &str, status: StatusCode) {
+    assert_eq!(error.operation(), operation);
+    assert_eq!(error.status(), Some(status));
+    assert_eq!(
+        error.is_retryable(),
+        RETRYABLE_STATUSES.contains(&status.as_u16())
+    );
+    assert!(!error.is_timeout() && !error.is_connect());
+    assert!(error.headers().is_some());
+    let _ = (
+        error.request_id(),
+        error.retry_after(),
+        error.problem(),
+        error.validation(),
+        error
+            .body()
+            .map(|b| (b.as_str(), b.is_truncated(), b.to_string())),
+    );
+    let shown = error.to_string();
+    assert!(shown.starts_with(&format!("{operation}: ")), "{shown}");
+    assert_redacted(&shown);
+    let debug = format!("{error:?} {error:#?}");
+    assert!(!debug.is_empty());
+    let mut source = std::error::Error::source(error);
+    while let Some(s) = source {
+        let _ = s.to_string();
+        source = s.source();
+    }
+}
+
+/// `text` has no URL query or token left that redaction would remove.
+fn assert_redacted(text: &str) {
+    assert_eq!(redact::text(text), text, "shown unredacted");
+}
+
+// ----- redaction -----
+
+/// Redacts `text` as every error message and body snippet is redacted; redaction is
+/// idempotent (what it leaves is clean), and so is a body snippet's `Display`.
+pub fn redact_text(text: &str) {
+    let once = redact::text(text);
+    assert_eq!(
+        redact::text(&once),
+        once,
+        "redacting twice changed {text:?}"
+    );
+    let url = redact::url(text);
+    assert_eq!(redact::url(&url), url);
+    let snippet = BodySnippet::new(text.as_bytes());
+    assert_redacted(&snippet.to_string());
+    assert_eq!(snippet.total_len(), text.len());
+}
+
+// ----- dev server: request bodies -----
+
+/// The content types `op_index / 8` picks: none, JSON, a `+json` type, and not JSON.
+const CONTENT_TYPES: [Option<&str>; 4] = [
+    None,
+    Some("application/json"),
+    Some("application/geo+json; charset=utf-8"),
+    Some("text/plain"),
+];
+
+/// Runs one operation request of the dev server on `body`: `op_index % 8` picks the
+/// operation, `op_index / 8 % 4` the request's content type. The body is parsed as the
+/// operation route parses it and handed to the operation's handler against fresh state
+/// holding project `prj_fuzz`; `itm_fuzz` (asset `visual`) and `clip_fuzz` (mosaic
+/// `visual`) exist when the body names them, and these two-byte names stand for upload
+/// sessions made on demand: `@O` open with `a.tif` stored, `@M` open with `a.tif` signed
+/// but never stored, `@T` open on `itm_fuzz` with `a.tif` stored, `@V` open with more
+/// stored than reserved, `@D` completed, `@F` failed.
+///
+/// Panics when: anything panics; the answer is a 5xx; the SDK cannot decode the answer as
+/// the operation's output (200) or as a Problem / validation error (4xx); the quota
+/// bookkeeping no longer adds up.
+pub fn dev_validate(op_index: u8, body: &[u8]) {
+    let op = &OPERATIONS[usize::from(op_index) % OPERATIONS.len()];
+    let content_type = CONTENT_TYPES[usize::from(op_index / 8 % 4)];
+    let mut world = World::new(body);
+    let body = world.expand(body);
+    let state = &world.state;
+
+    let result = parse_body(content_type, &body)
+        .map_err(ApiError::from)
+        .and_then(|parsed| (op.run)(state, &world.ctx, parsed));
+    let (status, headers, bytes) = match result {
+        Ok(value) => (
+            StatusCode::OK,
+            HeaderMap::new(),
+            serde_json::to_vec(&value).expect("a JSON value serializes"),
+        ),
+        Err(error) => {
+            let response = error.into_response();
+            let (parts, body) = response.into_parts();
+            let bytes = ready(axum::body::to_bytes(body, usize::MAX)).expect("an in-memory body");
+            (parts.status, parts.headers, bytes.to_vec())
+        }
+    };
+    assert!(
+        !status.is_server_error(),
+        "{}: {status}: {}",
+        op.id,
+        String::from_utf8_lossy(&bytes)
+    );
+    match decode_typed(op.id, status, &headers, &bytes) {
+        Ok(_) => assert_eq!(status, StatusCode::OK),
+        Err(error) => {
+            assert!(
+                matches!(error, Error::Problem { .. } | Error::Validation { .. }),
+                "{}: the SDK cannot read the dev server's {status}: {error:?}: {}",
+                op.id,
+                String::from_utf8_lossy(&bytes)
+            );
+            check_error(&error, op.id, status);
+        }
+    }
+
+    let sessions = state.sessions();
+    let reserved: u64 = sessions.iter().map(|s| s.reserved_bytes).sum();
+    assert_eq!(state.reserved_bytes(), reserved, "reservations drifted");
+    assert!(
+        state.used_bytes().saturating_add(reserved) <= state.quota_bytes(),
+        "quota overcommitted"
+    );
+    for session in &sessions {
+        if session.status.is_finished() {
+            assert_eq!(session.reserved_bytes, 0, "a finished session keeps quota");
+        }
+    }
+}
+
+/// Fresh dev server state with the fixtures one request body names.
+struct World {
+    state: DevState,
+    ctx: OpContext,
+    sessions: Vec<(&'static [u8], String)>,
+}
+
+impl World {
+    const PROJECT: &'static str = "prj_fuzz";
+    const ITEM: &'static str = "itm_fuzz";
+    const CLIP: &'static str = "clip_fuzz";
+
+    fn new(body: &[u8]) -> World {
+        let state =
+            DevState::new(DevConfig::default().quota_bytes(1 << 20)).expect("a temp data dir");
+        state.add_project(World::PROJECT);
+        let names = |needle: &[u8]| body.windows(needle.len()).any(|w| w == needle);
+        if names(World::ITEM.as_bytes()) || names(b"@T") {
+            state
+                .add_item(
+                    World::ITEM,
+                    World::PROJECT,
+                    "visual",
+                    b"II*\0",
+                    "image/tiff",
+                )
+                .expect("seeding an item");
+        }
+        if names(World::CLIP.as_bytes()) {
+            state
+                .add_clip_job(World::CLIP, &[("visual", "v.tif", b"II*\0", "image/tiff")])
+                .expect("seeding a clip job");
+        }
+        let ctx = OpContext {
+            base_url: "http://127.0.0.1:8787".into(),
+            user_agent: Some("geopera-fuzz".into()),
+            peer_ip: None,
+        };
+        let mut world = World {
+            state,
+            ctx,
+            sessions: Vec::new(),
+        };
+        for name in [b"@O", b"@M", b"@T", b"@V", b"@D", b"@F"] {
+            if names(name) {
+                let id = world.session(name);
+                world.sessions.push((name.as_slice(), id));
+            }
+        }
+        world
+    }
+
+    /// Runs a fixture request through the handler, which must accept it.
+    fn run(&self, operation: &str, body: Value) -> Value {
+        let op = OPERATIONS
+            .iter()
+            .find(|op| op.id == operation)
+            .expect("a dev server operation");
+        (op.run)(&self.state, &self.ctx, Some(body))
+            .unwrap_or_else(|e| panic!("fixture {operation} refused: {e:?}"))
+    }
+
+    fn session(&self, name: &[u8]) -> String {
+        let mut initiate =
+            json!({"project_id": World::PROJECT, "file_count": 2, "total_bytes": 64});
+        match name {
+            b"@T" => {
+                initiate["target_item_id"] = json!(World::ITEM);
+                initiate["asset_key"] = json!("extra");
+            }
+            b"@V" => initiate["total_bytes"] = json!(1),
+            _ => {}
+        }
+        let id = self.run("uploads.initiate", initiate)["id"]
+            .as_str()
+            .expect("an upload id")
+            .to_owned();
+        self.run(
+            "uploads.signed_url",
+            json!({"upload_id": id, "file_name": "a.tif", "content_type": "image/tiff"}),
+        );
+        if name != b"@M" {
+            self.state
+                .put_object_bytes(&format!("uploads/{id}/a.tif"), b"abcd", "image/tiff")
+                .expect("storing a fixture object");
+        }
+        match name {
+            b"@D" => drop(self.run("uploads.complete", json!({"upload_id": id}))),
+            b"@F" => drop(self.run(
+                "uploads.fail",
+                json!({"upload_id": id, "error_message": "fixture"}),
+            )),
+            _ => {}
+        }
+        let status = self.state.session(&id).map(|s| s.status);
+        assert!(status.is_some_and(|s| (s == SessionStatus::Completed) == (name == b"@D")));
+        id
+    }
+
+    /// `body` with every session name replaced by its upload id.
+    fn expand(&mut self, body: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(body.len());
+        let mut rest = body;
+        while !rest.is_empty() {
+            match self
+                .sessions
+                .iter()
+                .find(|(name, _)| rest.starts_with(name))
+            {
+                Some((name, id)) => {
+                    out.extend_from_slice(id.as_bytes());
+                    rest = &rest[name.len()..];
+                }
+                None => {
+                    out.push(rest[0]);
+                    rest = &rest[1..];
+                }
+            }
+        }
+        out
+    }
+}
+
+// ----- dev server: signed URLs -----
+
+const KEY: &[u8] = b"geopera-fuzz-signing-key";
+const PUT_PATH: &str = "uploads/upl_fuzz/a b.tif";
+const GET_PATH: &str = "items/itm_fuzz/visual";
+const EXPIRES: u64 = 1_700_000_600;
+
+/// The two grants [`dev_verify`] signs.
+fn signed_grants() -> [Grant; 2] {
+    [
+        Grant {
+            method: SignedMethod::Put,
+            object_path: PUT_PATH.into(),
+            content_type: "image/tiff".into(),
+            expires: EXPIRES,
+            grant_id: "up_fuzz".into(),
+        },
+        Grant {
+            method: SignedMethod::Get,
+            object_path: GET_PATH.into(),
+            content_type: "image/tiff".into(),
+            expires: EXPIRES,
+            grant_id: "dl_fuzz".into(),
+        },
+    ]
+}
+
+/// Checks a storage request's query string for `path` at time `now` as the storage routes
+/// do, for PUT (with `content_type`) and GET, against a fixed key that signed one PUT URL
+/// and one GET URL. In `query`, `{put}` and `{get}` stand for those URLs' query strings
+/// and `{putsig}` / `{getsig}` for their signatures; in `path`, `{put}` and `{get}` for
+/// their object paths, so the fuzzer can start from real URLs and tamper with them.
+///
+/// Panics when: anything panics; a grant is accepted that was not signed exactly so, or
+/// for another method, path or content type, or past its expiry; a grant signed for the
+/// fuzzer's own path and content type does not verify until, and only until, it expires;
+/// a query pair does not survive encoding; the storage routes accept an object path that
+/// could leave its folder.
+pub fn dev_verify(query: &str, path: &str, content_type: Option<&str>, now: u64) {
+    let grants = signed_grants();
+    let query = query
+        .replace("{putsig}", &grants[0].signature(KEY))
+        .replace("{getsig}", &grants[1].signature(KEY))
+        .replace("{put}", &grants[0].to_query(KEY))
+        .replace("{get}", &grants[1].to_query(KEY));
+    let path = path.replace("{put}", PUT_PATH).replace("{get}", GET_PATH);
+
+    for method in [SignedMethod::Put, SignedMethod::Get] {
+        if let Ok(grant) = verify(KEY, &path, Some(&query), method, content_type, now) {
+            assert!(
+                grants.contains(&grant),
+                "accepted an unsigned grant {grant:?}"
+            );
+            assert_eq!(grant.method, method);
+            assert_eq!(grant.object_path, path);
+            assert!(now < grant.expires, "accepted after expiry");
+            if method == SignedMethod::Put {
+                assert!(content_type.is_some_and(|sent| {
+                    sent.trim().eq_ignore_ascii_case(grant.content_type.trim())
+                }));
+            }
+        }
+    }
+
+    if let Some(expires) = now.checked_add(1) {
+        let own = Grant {
+            method: SignedMethod::Put,
+            object_path: path.clone(),
+            content_type: content_type
+                .unwrap_or("application/octet-stream")
+                .to_owned(),
+            expires,
+            grant_id: "up_own".into(),
+        };
+        let signed = own.to_query(KEY);
+        let sent = Some(own.content_type.as_str());
+        assert_eq!(
+            verify(KEY, &path, Some(&signed), SignedMethod::Put, sent, now),
+            Ok(own.clone())
+        );
+        assert_eq!(
+            verify(KEY, &path, Some(&signed), SignedMethod::Put, sent, expires),
+            Err(Denied::Expired { expires })
+        );
+    }
+
+    for (key, value) in parse_query(&query) {
+        let encoded = format!("{}={}", encode_component(&key), encode_component(&value));
+        assert_eq!(parse_query(&encoded), [(key, value)]);
+    }
+
+    if let Ok(uri) = format!("/storage/{path}").parse::<axum::http::Uri>()
+        && let Ok(object) = crate::dev_server::storage::object_path(&uri)
+    {
+        assert!(
+            !object.starts_with('/')
+                && !object.contains('\\')
+                && !object.chars().any(char::is_control)
+                && object.split('/').all(|s| !matches!(s, "" | "." | "..")),
+            "storage accepts {object:?}"
+        );
+        assert_eq!(
+            decode_path(&encode_path(&object)).as_deref(),
+            Some(&*object)
+        );
+    }
+}
+
+// ----- dev server: byte ranges -----
+
+/// Parses a `Range` header for an object of `len` bytes; a range served lies inside it.
+pub fn dev_range(header: &str, len: u64) {
+    match parse_range(Some(header), len) {
+        ByteRange::Partial { start, end } => {
+            assert!(
+                start <= end && end < len,
+                "{header:?} on {len} bytes: {start}-{end}"
+            );
+        }
+        ByteRange::Full | ByteRange::Unsatisfiable => {}
+    }
+    assert_eq!(
+        parse_range(Some(header), len),
+        parse_range(Some(header.trim()), len)
+    );
+}
