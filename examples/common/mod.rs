@@ -185,7 +185,9 @@ pub async fn put_resigning(
     }
 }
 
-/// GETs `url` into the file at `path`, streaming, and returns the bytes written.
+/// GETs `url` into the file at `path`, streaming, and returns the bytes written. The
+/// network side and the disk side overlap: chunks go through a small bounded channel
+/// (memory stays bounded) to one blocking writer thread using plain `std::fs` writes.
 pub async fn get_to_file(
     http: &reqwest::Client,
     url: &str,
@@ -198,19 +200,47 @@ pub async fn get_to_file(
         .await
         .and_then(reqwest::Response::error_for_status)
         .map_err(TransferError::from_reqwest)?;
-    let mut file = tokio::fs::File::create(path)
-        .await
-        .map_err(TransferError::io)?;
+    let file = std::fs::File::create(path).map_err(TransferError::io)?;
+    let (chunks, mut received) = tokio::sync::mpsc::channel::<bytes::Bytes>(8);
+    let writer = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
+        use std::io::Write;
+        let mut out = std::io::BufWriter::with_capacity(CHUNK, file);
+        let mut written = 0u64;
+        while let Some(chunk) = received.blocking_recv() {
+            out.write_all(&chunk)?;
+            written += chunk.len() as u64;
+        }
+        out.flush()?;
+        Ok(written)
+    });
     let mut body = response.bytes_stream();
-    let mut written = 0u64;
+    let mut failure = None;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(TransferError::from_reqwest)?;
-        file.write_all(&chunk).await.map_err(TransferError::io)?;
-        written += chunk.len() as u64;
-        progress.add(chunk.len() as u64);
+        match chunk {
+            Ok(chunk) => {
+                progress.add(chunk.len() as u64);
+                if chunks.send(chunk).await.is_err() {
+                    break; // the writer failed; its error is reported below
+                }
+            }
+            Err(e) => {
+                failure = Some(TransferError::from_reqwest(e));
+                break;
+            }
+        }
     }
-    file.flush().await.map_err(TransferError::io)?;
-    Ok(written)
+    drop(chunks);
+    let written = writer
+        .await
+        .map_err(|e| TransferError {
+            status: None,
+            message: e.to_string(),
+        })?
+        .map_err(TransferError::io)?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(written),
+    }
 }
 
 /// Writes a deterministic test file of `len` bytes that starts like a little-endian TIFF.
