@@ -14,7 +14,7 @@ use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
 
 use crate::client::Shared;
-use crate::error::{BodySnippet, TransportKind};
+use crate::error::{BodySnippet, Redacted, TransportKind};
 use crate::generated::types::ErrorBody;
 use crate::{AuthenticatedClient, Error, Response};
 
@@ -132,7 +132,7 @@ impl Call {
                     status,
                     headers: Box::new(headers),
                     body: BodySnippet::new(&bytes),
-                    source,
+                    source: Redacted::new(source),
                 })
             }
             Err(GenError::UnexpectedResponse(response)) => {
@@ -148,7 +148,7 @@ impl Call {
                     operation,
                     kind: TransportKind::of(&e),
                     status,
-                    source: e,
+                    source: Redacted::new(e),
                 })
             }
             Err(GenError::InvalidRequest(message) | GenError::Custom(message)) => {
@@ -196,7 +196,7 @@ pub(crate) fn error_body(
                 status,
                 headers: Box::new(headers),
                 body: BodySnippet::new(&raw),
-                source,
+                source: Redacted::new(source),
             }
         }
     }

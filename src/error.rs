@@ -60,7 +60,7 @@ pub enum Error {
     },
     /// A declared status whose body is not the declared JSON (an HTML error page, truncated
     /// or malformed JSON, the wrong shape). The status is kept.
-    #[error("{operation}: {} {} with a body that is not the declared JSON ({}) — body: {body}", status.as_u16(), reason(*status), redact::text(&source.to_string()))]
+    #[error("{operation}: {} {} with a body that is not the declared JSON ({source}) — body: {body}", status.as_u16(), reason(*status))]
     Decode {
         /// The operation id.
         operation: Cow<'static, str>,
@@ -70,12 +70,12 @@ pub enum Error {
         headers: Box<HeaderMap>,
         /// The start of the body, bounded and redacted.
         body: BodySnippet,
-        /// What the JSON decoder said.
-        source: serde_json::Error,
+        /// What the JSON decoder said (its text can quote the body, so it prints redacted).
+        source: Redacted<serde_json::Error>,
     },
     /// The request did not complete: connection refused, timeout, connection dropped while
     /// the response was read, TLS failure.
-    #[error("{operation}: {kind}: {}", redact::error_chain(source))]
+    #[error("{operation}: {kind}: {source}")]
     Transport {
         /// The operation id.
         operation: Cow<'static, str>,
@@ -83,8 +83,8 @@ pub enum Error {
         kind: TransportKind,
         /// The status, when the failure happened after the response head arrived.
         status: Option<StatusCode>,
-        /// The underlying error.
-        source: reqwest::Error,
+        /// The underlying error, printed redacted with its whole chain.
+        source: Redacted<reqwest::Error>,
     },
     /// The input was rejected before anything was sent.
     #[error("{operation}: invalid input{}: {}; nothing was sent", field.as_ref().map(|f| format!(" `{f}`")).unwrap_or_default(), redact::text(message))]
@@ -112,6 +112,43 @@ pub enum Error {
         operation: Cow<'static, str>,
     },
 }
+
+/// An underlying error whose text may quote server data or a URL. `Display` and `Debug`
+/// print it, with its own source chain, redacted; as an error it has no further source,
+/// so code that walks the chain itself (anyhow's `{:#}`, a logger) cannot reach the raw
+/// text. [`Redacted::get_ref`] gives the original for inspection.
+pub struct Redacted<E>(E);
+
+impl<E> Redacted<E> {
+    /// Wraps an error.
+    pub fn new(error: E) -> Redacted<E> {
+        Redacted(error)
+    }
+
+    /// The original error. Its `Display` is not redacted: do not log it.
+    pub fn get_ref(&self) -> &E {
+        &self.0
+    }
+
+    /// Unwraps the original error.
+    pub fn into_inner(self) -> E {
+        self.0
+    }
+}
+
+impl<E: std::error::Error + 'static> fmt::Display for Redacted<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&redact::error_chain(&self.0))
+    }
+}
+
+impl<E: std::error::Error + 'static> fmt::Debug for Redacted<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Redacted({:?})", self.to_string())
+    }
+}
+
+impl<E: std::error::Error + 'static> std::error::Error for Redacted<E> {}
 
 /// `Debug` is the variant name with the (redacted) `Display` text and the request id: the
 /// fields themselves may hold server text with signed URLs in it.
@@ -494,9 +531,20 @@ mod tests {
             status: StatusCode::OK,
             headers: Box::default(),
             body: BodySnippet::new(body),
-            source,
+            source: Redacted::new(source),
         };
-        for shown in [e.to_string(), format!("{e:?}")] {
+        let mut chain = String::new();
+        let mut next = std::error::Error::source(&e);
+        while let Some(s) = next {
+            chain.push_str(&s.to_string());
+            chain.push_str(&format!("{s:?}"));
+            next = s.source();
+        }
+        assert!(
+            chain.contains("invalid type"),
+            "the chain still explains: {chain}"
+        );
+        for shown in [e.to_string(), format!("{e:?}"), chain] {
             assert!(
                 !shown.contains("SIGSECRET") && !shown.contains("TOKSECRET"),
                 "{shown}"

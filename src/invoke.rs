@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 
 use crate::call::error_body;
-use crate::error::{BodySnippet, TransportKind};
+use crate::error::{BodySnippet, Redacted, TransportKind};
 use crate::generated::types::ErrorBody;
 use crate::{AuthenticatedClient, Error, Response};
 
@@ -82,7 +82,7 @@ pub(crate) async fn invoke(
             operation: name.clone(),
             kind: TransportKind::of(&e),
             status: None,
-            source: e,
+            source: Redacted::new(e),
         })?;
     let status = response.status();
     let headers = response.headers().clone();
@@ -90,7 +90,7 @@ pub(crate) async fn invoke(
         operation: name.clone(),
         kind: TransportKind::of(&e),
         status: Some(status),
-        source: e,
+        source: Redacted::new(e),
     })?;
     decode(name, status, headers, &bytes)
 }
@@ -111,7 +111,7 @@ pub(crate) fn decode(
                 status,
                 headers: Box::new(headers),
                 body: BodySnippet::new(bytes),
-                source,
+                source: Redacted::new(source),
             }),
         };
     }

@@ -96,7 +96,7 @@ pub use call::CallContext;
 pub use client::{
     AuthenticatedClient, ClientBuilder, DEFAULT_BASE_URL, POOL_IDLE_TIMEOUT, USER_AGENT,
 };
-pub use error::{BodySnippet, Error, TransportKind};
+pub use error::{BodySnippet, Error, Redacted, TransportKind};
 pub use fluent::{Geopera, GeoperaBuilder, UploadSession};
 pub use response::Response;
 pub use retry::RetryPolicy;
