@@ -25,7 +25,7 @@ pub trait Operation {
     fn send_detailed<'a>(
         client: &'a AuthenticatedClient,
         body: &'a Self::Input,
-    ) -> BoxFuture<'a, Result<Response<Self::Output>, Error>>;
+    ) -> impl Future<Output = Result<Response<Self::Output>, Error>> + Send + 'a;
 }
 
 /// Anything a fluent call accepts as its body: the typed model itself, or a JSON value
@@ -82,8 +82,8 @@ macro_rules! operation {
             fn send_detailed<'a>(
                 client: &'a $crate::AuthenticatedClient,
                 body: &'a Self::Input,
-            ) -> $crate::fluent::request::BoxFuture<'a, Result<$crate::Response<Self::Output>, $crate::Error>> {
-                Box::pin($crate::ops::$module::send_detailed(client, body))
+            ) -> impl std::future::Future<Output = Result<$crate::Response<Self::Output>, $crate::Error>> + Send + 'a {
+                $crate::ops::$module::send_detailed(client, body)
             }
         }
     };
@@ -129,8 +129,14 @@ impl<'a, Op: Operation> IntoFuture for Request<'a, Op> {
     type IntoFuture = BoxFuture<'a, Result<Op::Output, Error>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        let detailed = self.detailed();
-        Box::pin(async move { detailed.await.map(Response::into_body) })
+        // One allocation per call: the operation's future is awaited inline, not boxed again.
+        let client = self.client;
+        Box::pin(async move {
+            let input = self.input?;
+            Op::send_detailed(client, &input)
+                .await
+                .map(Response::into_body)
+        })
     }
 }
 
