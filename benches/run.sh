@@ -137,25 +137,8 @@ if [[ ${#need[@]} -gt 0 ]]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 
-venv="${GEOPERA_VENV:-$root/target/venv}"
-[[ "$venv" = /* ]] || venv="$PWD/$venv"
-py="$venv/bin/python"
-if ! "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-    log "creating venv at $venv"
-    rm -rf "$venv"
-    "${PYTHON:-python3}" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
-        echo "run.sh: ${PYTHON:-python3} is older than 3.11" >&2; exit 1; }
-    "${PYTHON:-python3}" -m venv "$venv"
-fi
-if ! "$py" - "$GEOPERA_PY_VERSION" <<'PY' 2>/dev/null
-import sys
-from importlib.metadata import version
-sys.exit(version("geopera") != sys.argv[1])
-PY
-then
-    log "installing geopera==$GEOPERA_PY_VERSION into $venv"
-    "$py" -m pip install --quiet --disable-pip-version-check "geopera==$GEOPERA_PY_VERSION"
-fi
+source "$root/tests/support/venv.sh"
+geopera_venv "$root" "geopera==$GEOPERA_PY_VERSION"
 
 # ---------------------------------------------------------------- release builds
 log "building (release): dev server, examples large_file and download_asset, benches"

@@ -39,29 +39,9 @@ if [[ ! -f "$spec" ]]; then
 fi
 spec="$(cd "$(dirname "$spec")" && pwd)/$(basename "$spec")"
 
-venv="${GEOPERA_VENV:-$root/target/venv}"
-[[ "$venv" = /* ]] || venv="$PWD/$venv"
-py="$venv/bin/python"
-
 # 1. venv with pinned schemathesis; install only when the pin is not already satisfied.
-if ! "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-    say "creating venv at $venv"
-    rm -rf "$venv"
-    "${PYTHON:-python3}" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
-        say "${PYTHON:-python3} is older than 3.11"
-        exit 1
-    }
-    "${PYTHON:-python3}" -m venv "$venv"
-fi
-if ! "$py" - "$SCHEMATHESIS_VERSION" <<'PY' 2>/dev/null
-import sys
-from importlib.metadata import version
-sys.exit(version("schemathesis") != sys.argv[1])
-PY
-then
-    say "installing schemathesis==$SCHEMATHESIS_VERSION"
-    "$py" -m pip install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
-fi
+source "$root/tests/support/venv.sh"
+geopera_venv "$root" "schemathesis==$SCHEMATHESIS_VERSION"
 
 # 2. Build the dev server binary (default target dir unless CARGO_TARGET_DIR says otherwise).
 cd "$root"

@@ -21,31 +21,11 @@ QUOTA_BYTES=$((100 * 1024 * 1024)) # server quota; the 402 and release checks de
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 
-venv="${GEOPERA_VENV:-$root/target/venv}"
-[[ "$venv" = /* ]] || venv="$PWD/$venv"
-py="$venv/bin/python"
-
 say() { echo "check_python_sdk: $*" >&2; }
 
 # 1. venv with the pinned package; install only when the pin is not already satisfied.
-if ! "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-    say "creating venv at $venv"
-    rm -rf "$venv"
-    "${PYTHON:-python3}" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
-        say "${PYTHON:-python3} is older than 3.11"
-        exit 1
-    }
-    "${PYTHON:-python3}" -m venv "$venv"
-fi
-if ! "$py" - "$GEOPERA_PY_VERSION" <<'PY' 2>/dev/null
-import sys
-from importlib.metadata import version
-sys.exit(version("geopera") != sys.argv[1])
-PY
-then
-    say "installing geopera==$GEOPERA_PY_VERSION"
-    "$py" -m pip install --quiet --disable-pip-version-check "geopera==$GEOPERA_PY_VERSION"
-fi
+source "$root/tests/support/venv.sh"
+geopera_venv "$root" "geopera==$GEOPERA_PY_VERSION"
 
 # 2. Build the dev server binary (default target dir unless CARGO_TARGET_DIR says otherwise).
 cd "$root"

@@ -25,32 +25,10 @@ if [[ ! -f "$spec" ]]; then
 fi
 spec="$(cd "$(dirname "$spec")" && pwd)/$(basename "$spec")"
 
-venv="${GEOPERA_VENV:-$root/target/venv}"
-[[ "$venv" = /* ]] || venv="$PWD/$venv"
-py="$venv/bin/python"
-
 # 1. venv with pinned tools; (re)install only when a pin is not already satisfied.
-if ! "$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-    echo "check_python_names: creating venv at $venv" >&2
-    rm -rf "$venv"
-    "${PYTHON:-python3}" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || {
-        echo "check_python_names: ${PYTHON:-python3} is older than 3.11 (openapi-python-client $OPENAPI_PYTHON_CLIENT_VERSION needs >= 3.11)" >&2
-        exit 1
-    }
-    "${PYTHON:-python3}" -m venv "$venv"
-fi
-if ! "$py" - "$OPENAPI_PYTHON_CLIENT_VERSION" "$OPENAPI_SPEC_VALIDATOR_VERSION" <<'PY' 2>/dev/null
-import sys
-from importlib.metadata import version
-sys.exit(not (version("openapi-python-client") == sys.argv[1]
-              and version("openapi-spec-validator") == sys.argv[2]))
-PY
-then
-    echo "check_python_names: installing openapi-python-client==$OPENAPI_PYTHON_CLIENT_VERSION openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION" >&2
-    "$py" -m pip install --quiet --disable-pip-version-check \
-        "openapi-python-client==$OPENAPI_PYTHON_CLIENT_VERSION" \
-        "openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION"
-fi
+source "$root/tests/support/venv.sh"
+geopera_venv "$root" "openapi-python-client==$OPENAPI_PYTHON_CLIENT_VERSION" \
+    "openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION"
 
 # 2. The document must be a valid OpenAPI document.
 if ! "$venv/bin/openapi-spec-validator" "$spec" >&2; then
