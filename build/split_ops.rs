@@ -353,8 +353,12 @@ fn module(op: &OperationSpec, m: &Method) -> Result<TokenStream, String> {
             #[doc = #detailed_doc]
             pub async fn send_detailed(client: &AuthenticatedClient, #(#params),*) -> Result<Response<Output>, Error> {
                 let call = client.call(&META);
-                let result = call.client().#name(#(#call_args),*).await;
-                call.finish(result).await
+                loop {
+                    let result = call.client().#name(#(#call_args),*).await;
+                    if let Some(outcome) = call.settle(result).await {
+                        return outcome;
+                    }
+                }
             }
 
             #[doc = #blocking_doc]

@@ -1,13 +1,22 @@
-//! One call's journey: [`Call`] wraps a progenitor client built for this call (its
-//! [`CallContext`] records what the hooks observe), and [`Call::finish`] maps progenitor's
-//! result into a [`Response`] or the one [`Error`] type.
+//! One call's journey: [`Call`] wraps a progenitor client built for this call, whose
+//! [`CallContext`] carries what the hooks learn attempt by attempt. The generated
+//! `send_detailed` runs an attempt, hands the result to [`Call::settle`] (which either
+//! waits out a retry delay or maps the result into a [`Response`] or the one [`Error`]
+//! type), and loops while the retry policy says so.
 //!
-//! progenitor drops the status when a declared error status has an unreadable body (an
-//! HTML 500 from a proxy); the exec hook records status and headers in the context first,
-//! so [`Error::Decode`] keeps them.
+//! Two things pass through the context rather than through progenitor's result:
+//! * the response headers: the exec hook moves them out of the response (progenitor would
+//!   clone them for its `ResponseValue` and we would clone them again), so every
+//!   [`Response`] and error is built from that one map;
+//! * the status: progenitor drops it when a declared status has an unreadable body (an HTML
+//!   500 from a proxy), so [`Error::Decode`] takes it from here.
+//!
+//! Retrying by re-running the generated method (which rebuilds the request from the
+//! borrowed input) means nothing is cloned before a first attempt that usually succeeds.
 
 use std::borrow::Cow;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use progenitor_client::{Error as GenError, ResponseValue};
 use reqwest::StatusCode;
@@ -16,6 +25,7 @@ use reqwest::header::HeaderMap;
 use crate::client::Shared;
 use crate::error::{BodySnippet, Redacted, TransportKind};
 use crate::generated::types::ErrorBody;
+use crate::retry::Verdict;
 use crate::{AuthenticatedClient, Error, Response};
 
 /// What the generated `ops` modules know about their operation.
@@ -25,26 +35,100 @@ pub(crate) struct OperationMeta {
     pub(crate) idempotent: bool,
 }
 
-/// The progenitor client's inner value: the operation and what its attempts observed.
-/// Public only because the generated client names it; it has no public API.
-#[derive(Clone)]
+/// The progenitor client's inner value: the operation, the client's settings and what this
+/// call's attempts observed. Public only because the generated client names it; it has no
+/// public API.
 pub struct CallContext {
     pub(crate) operation: Cow<'static, str>,
     pub(crate) idempotent: bool,
     pub(crate) shared: Arc<Shared>,
-    observed: Arc<Mutex<Option<(StatusCode, HeaderMap)>>>,
+    attempts: Mutex<Attempts>,
+}
+
+/// The state of one call's attempts.
+#[derive(Debug)]
+struct Attempts {
+    /// When the call started: the retry deadline counts from here.
+    started: Instant,
+    /// The number of the latest attempt (0 before the first).
+    attempt: u32,
+    /// The latest response's status and headers (`None` when it failed before a response).
+    observed: Option<(StatusCode, HeaderMap)>,
+    /// Set when the latest attempt is to be repeated after this delay.
+    retry_in: Option<Duration>,
+}
+
+impl Attempts {
+    fn new() -> Attempts {
+        Attempts {
+            started: Instant::now(),
+            attempt: 0,
+            observed: None,
+            retry_in: None,
+        }
+    }
+}
+
+impl Clone for CallContext {
+    /// A copy for a new call: same operation and settings, no attempts yet.
+    fn clone(&self) -> CallContext {
+        CallContext {
+            operation: self.operation.clone(),
+            idempotent: self.idempotent,
+            shared: self.shared.clone(),
+            attempts: Mutex::new(Attempts::new()),
+        }
+    }
 }
 
 impl CallContext {
-    /// Records the status and headers of the attempt whose response is returned.
-    pub(crate) fn observe(&self, status: StatusCode, headers: &HeaderMap) {
-        if let Ok(mut o) = self.observed.lock() {
-            *o = Some((status, headers.clone()));
-        }
+    fn attempts(&self) -> MutexGuard<'_, Attempts> {
+        // Nothing panics while holding the lock; a poisoned one still holds valid data.
+        self.attempts.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn observed(&self) -> Option<(StatusCode, HeaderMap)> {
-        self.observed.lock().ok().and_then(|o| o.clone())
+    /// Starts an attempt: forgets the previous one and returns the new attempt's number.
+    pub(crate) fn begin_attempt(&self) -> u32 {
+        let mut a = self.attempts();
+        a.attempt += 1;
+        a.observed = None;
+        a.retry_in = None;
+        a.attempt
+    }
+
+    /// Whether repeating this call after an ambiguous failure is safe.
+    pub(crate) fn safe_to_repeat(&self) -> bool {
+        self.idempotent || self.shared.retry.retry_non_idempotent
+    }
+
+    /// Records the status and headers of the attempt's response.
+    pub(crate) fn observe(&self, status: StatusCode, headers: HeaderMap) {
+        self.attempts().observed = Some((status, headers));
+    }
+
+    /// Applies the retry policy to the attempt's verdict: returns the delay before the next
+    /// attempt, and remembers it for [`Call::settle`], when the policy allows one more.
+    pub(crate) fn decide(&self, verdict: Verdict) -> Option<Duration> {
+        let Verdict::Retry { after, .. } = verdict else {
+            return None;
+        };
+        let policy = &self.shared.retry;
+        let mut a = self.attempts();
+        if a.attempt >= policy.max_attempts {
+            return None;
+        }
+        let delay = after.unwrap_or_else(|| policy.backoff(a.attempt));
+        let due = a.started.elapsed() + delay < policy.max_elapsed;
+        a.retry_in = due.then_some(delay);
+        a.retry_in
+    }
+
+    fn take_retry(&self) -> Option<Duration> {
+        self.attempts().retry_in.take()
+    }
+
+    fn take_observed(&self) -> Option<(StatusCode, HeaderMap)> {
+        self.attempts().observed.take()
     }
 }
 
@@ -73,7 +157,7 @@ impl AuthenticatedClient {
             operation,
             idempotent,
             shared: self.shared.clone(),
-            observed: Arc::default(),
+            attempts: Mutex::new(Attempts::new()),
         };
         Call {
             client: crate::generated::Client::new_with_client(
@@ -103,30 +187,61 @@ impl Call {
         }
     }
 
-    fn operation(&self) -> Cow<'static, str> {
+    /// The operation id, for errors.
+    pub(crate) fn operation(&self) -> Cow<'static, str> {
         self.context().operation.clone()
     }
 
-    /// Maps progenitor's result into ours.
+    /// Ends an attempt: `None` when the retry policy repeats it (after dropping this
+    /// attempt's result and waiting out the delay the exec hook chose), else the outcome.
+    pub(crate) async fn settle<T>(
+        &self,
+        result: Result<ResponseValue<T>, GenError<ErrorBody>>,
+    ) -> Option<Result<Response<T>, Error>> {
+        match self.retry_due() {
+            Some(delay) => {
+                drop(result);
+                pause(delay).await;
+                None
+            }
+            None => Some(self.finish(result).await),
+        }
+    }
+
+    /// The latest response's headers, which the exec hook moved out of the response.
+    pub(crate) fn take_headers(&self) -> HeaderMap {
+        self.context()
+            .take_observed()
+            .map(|(_, h)| h)
+            .unwrap_or_default()
+    }
+
+    /// The delay before the next attempt, when the latest one is to be repeated.
+    pub(crate) fn retry_due(&self) -> Option<Duration> {
+        self.context().take_retry()
+    }
+
+    /// Maps progenitor's result into ours, with the status and headers the exec hook took.
     pub(crate) async fn finish<T>(
-        self,
+        &self,
         result: Result<ResponseValue<T>, GenError<ErrorBody>>,
     ) -> Result<Response<T>, Error> {
         let operation = self.operation();
+        // The hook moved the headers out of the response; progenitor's copy is empty.
+        let observed = self.context().take_observed();
         match result {
             Ok(rv) => {
-                let (status, headers) = (rv.status(), rv.headers().clone());
+                let status = rv.status();
+                let headers = observed.map_or_else(|| rv.headers().clone(), |(_, h)| h);
                 Ok(Response::new(status, headers, rv.into_inner()))
             }
             Err(GenError::ErrorResponse(rv)) => {
-                let (status, headers) = (rv.status(), rv.headers().clone());
+                let status = rv.status();
+                let headers = observed.map_or_else(|| rv.headers().clone(), |(_, h)| h);
                 Err(error_body(operation, status, headers, rv.into_inner()))
             }
             Err(GenError::InvalidResponsePayload(bytes, source)) => {
-                let (status, headers) = self
-                    .context()
-                    .observed()
-                    .unwrap_or((StatusCode::OK, HeaderMap::new()));
+                let (status, headers) = observed.unwrap_or((StatusCode::OK, HeaderMap::new()));
                 Err(Error::Decode {
                     operation,
                     status,
@@ -136,14 +251,15 @@ impl Call {
                 })
             }
             Err(GenError::UnexpectedResponse(response)) => {
-                Err(unexpected(operation, response).await)
+                let headers = observed.map_or_else(|| response.headers().clone(), |(_, h)| h);
+                Err(unexpected(operation, response, headers).await)
             }
             Err(
                 GenError::CommunicationError(e)
                 | GenError::ResponseBodyError(e)
                 | GenError::InvalidUpgrade(e),
             ) => {
-                let status = self.context().observed().map(|(s, _)| s);
+                let status = observed.map(|(s, _)| s);
                 Err(Error::Transport {
                     operation,
                     kind: TransportKind::of(&e),
@@ -159,6 +275,13 @@ impl Call {
                 })
             }
         }
+    }
+}
+
+/// Waits before a retry.
+pub(crate) async fn pause(delay: Duration) {
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
 }
 
@@ -203,9 +326,12 @@ pub(crate) fn error_body(
 }
 
 /// An undeclared status: the body is read (bounded) for the snippet.
-pub(crate) async fn unexpected(operation: Cow<'static, str>, response: reqwest::Response) -> Error {
+pub(crate) async fn unexpected(
+    operation: Cow<'static, str>,
+    response: reqwest::Response,
+    headers: HeaderMap,
+) -> Error {
     let status = response.status();
-    let headers = response.headers().clone();
     let body = read_bounded(response, BodySnippet::LIMIT * 8).await;
     Error::UnexpectedStatus {
         operation,

@@ -185,11 +185,12 @@ fn typed<T: DeserializeOwned>(
     body: &[u8],
 ) -> Result<Response<T>, Error> {
     let call = offline_client().call(meta);
-    // What the exec hook records for the response it hands back.
-    call.client().inner().observe(status, headers);
+    // What the exec hook does with the response it hands back: the headers move into the
+    // call's context, the generated code sees none.
+    call.client().inner().begin_attempt();
+    call.client().inner().observe(status, headers.clone());
     let mut response = axum::http::Response::new(body.to_vec());
     *response.status_mut() = status;
-    *response.headers_mut() = headers.clone();
     let response = reqwest::Response::from(response);
     let declared = declared_statuses(meta.id).contains(&status.as_u16());
     ready(async move {

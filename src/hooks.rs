@@ -1,10 +1,10 @@
 //! The progenitor client hooks: credentials, default headers and the per-attempt timeout
-//! before sending (`pre`), and the retry loop with its tracing span around sending (`exec`).
+//! before sending (`pre`), and one traced attempt with its retry verdict (`exec`).
 //!
 //! Traces carry the operation id, attempt, status, latency and request id, never the
 //! credential and never a URL query.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::AUTHORIZATION;
@@ -13,7 +13,7 @@ use tracing::Instrument;
 use crate::auth::Credential;
 use crate::call::CallContext;
 use crate::generated::Client;
-use crate::retry::{self, Verdict};
+use crate::retry;
 
 impl ClientHooks<CallContext> for Client {
     async fn pre<E>(
@@ -49,76 +49,73 @@ impl ClientHooks<CallContext> for Client {
         request: reqwest::Request,
         _info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
-        let context = self.inner();
-        execute(context, self.client(), request).await
+        attempt(self.inner(), self.client(), request).await
     }
 }
 
-/// Sends `request`, repeating it as the client's [`crate::RetryPolicy`] allows, and records
-/// the status and headers of the response it returns.
-async fn execute(
+/// Sends one attempt of a call inside its `geopera.call` span, moves the response's status
+/// and headers into the call's context and tells the context whether the retry policy
+/// repeats the attempt (the generated `send_detailed` then runs it again).
+async fn attempt(
     context: &CallContext,
     http: &reqwest::Client,
     request: reqwest::Request,
 ) -> reqwest::Result<reqwest::Response> {
-    let policy = &context.shared.retry;
-    let safe = context.idempotent || policy.retry_non_idempotent;
-    let started = Instant::now();
-    let path = request.url().path().to_owned();
-    let mut pending = request;
-    let mut attempt = 1u32;
-    loop {
-        // JSON bodies are in memory, so the clone only fails for a streaming body.
-        let spare = if attempt < policy.max_attempts {
-            pending.try_clone()
-        } else {
-            None
-        };
-        let span = tracing::debug_span!("geopera.call", operation = %context.operation, attempt, path = %path, status = tracing::field::Empty, latency_ms = tracing::field::Empty, request_id = tracing::field::Empty);
-        let sent = Instant::now();
-        let result = http.execute(pending).instrument(span.clone()).await;
-        span.record("latency_ms", sent.elapsed().as_millis() as u64);
-        let verdict = match &result {
-            Ok(response) => {
-                span.record("status", response.status().as_u16());
-                if let Some(id) = crate::response::request_id(response.headers()) {
+    let attempt = context.begin_attempt();
+    // Field values are only evaluated when the span is enabled.
+    let span = tracing::debug_span!(
+        "geopera.call",
+        operation = %context.operation,
+        attempt,
+        path = %request.url().path(),
+        status = tracing::field::Empty,
+        latency_ms = tracing::field::Empty,
+        request_id = tracing::field::Empty,
+    );
+    let traced = !span.is_disabled();
+    let sent = traced.then(Instant::now);
+    let mut result = if traced {
+        http.execute(request).instrument(span.clone()).await
+    } else {
+        http.execute(request).await
+    };
+    let latency = sent.map(|t| t.elapsed());
+    let safe = context.safe_to_repeat();
+    let verdict = match &mut result {
+        Ok(response) => {
+            let status = response.status();
+            let headers = std::mem::take(response.headers_mut());
+            if traced {
+                span.record("status", status.as_u16());
+                if let Some(id) = crate::response::request_id(&headers) {
                     span.record("request_id", id);
                 }
-                context.observe(response.status(), response.headers());
-                retry::classify_status(response.status(), response.headers(), safe)
             }
-            Err(e) => retry::classify_transport(e, safe),
-        };
-        let next = match (verdict, spare) {
-            (Verdict::Retry { reason, after }, Some(spare)) => {
-                let delay = after.unwrap_or_else(|| policy.backoff(attempt));
-                (started.elapsed() + delay < policy.max_elapsed).then_some((spare, delay, reason))
+            let verdict = retry::classify_status(status, &headers, safe);
+            context.observe(status, headers);
+            verdict
+        }
+        Err(e) => retry::classify_transport(e, safe),
+    };
+    let reason = verdict.reason();
+    let retry_in = context.decide(verdict);
+    if traced {
+        if let Some(latency) = latency {
+            span.record("latency_ms", latency.as_millis() as u64);
+        }
+        span.in_scope(|| match (retry_in, reason) {
+            (Some(delay), Some(reason)) => {
+                tracing::debug!(reason, delay_ms = delay.as_millis() as u64, "retrying")
             }
-            _ => None,
-        };
-        let Some((spare, delay, reason)) = next else {
-            span.in_scope(|| {
-                tracing::debug!(
-                    outcome = if result.is_ok() {
-                        "response"
-                    } else {
-                        "transport error"
-                    },
-                    "call finished"
-                )
-            });
-            return result;
-        };
-        span.in_scope(|| tracing::debug!(reason, delay_ms = delay.as_millis() as u64, "retrying"));
-        drop(result);
-        sleep(delay).await;
-        pending = spare;
-        attempt += 1;
+            _ => tracing::debug!(
+                outcome = if result.is_ok() {
+                    "response"
+                } else {
+                    "transport error"
+                },
+                "call finished"
+            ),
+        });
     }
-}
-
-async fn sleep(delay: Duration) {
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
+    result
 }

@@ -8,7 +8,7 @@ use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, HeaderMap, HeaderValue};
 
-use crate::call::error_body;
+use crate::call::{Call, error_body};
 use crate::error::{BodySnippet, Redacted, TransportKind};
 use crate::generated::types::ErrorBody;
 use crate::{AuthenticatedClient, Error, Response};
@@ -46,10 +46,39 @@ pub(crate) async fn invoke(
     }
     let (path, idempotent) = route(operation);
     let call = client.call_named(name.clone(), idempotent);
+    let url = format!("{}{}", call.client().baseurl(), path);
+    loop {
+        let attempt = send_once(&call, &url, body).await;
+        if let Some(delay) = call.retry_due() {
+            drop(attempt);
+            crate::call::pause(delay).await;
+            continue;
+        }
+        let response = attempt?;
+        let status = response.status();
+        // The exec hook moved the headers into the call's context.
+        let headers = call.take_headers();
+        let bytes = response.bytes().await.map_err(|e| Error::Transport {
+            operation: name.clone(),
+            kind: TransportKind::of(&e),
+            status: Some(status),
+            source: Redacted::new(e),
+        })?;
+        return decode(name, status, headers, &bytes);
+    }
+}
+
+/// One attempt: builds the request, runs the `pre` and `exec` hooks like a generated
+/// method does.
+async fn send_once(
+    call: &Call,
+    url: &str,
+    body: &serde_json::Value,
+) -> Result<reqwest::Response, Error> {
     let generated = call.client();
     let mut builder = generated
         .client()
-        .post(format!("{}{}", generated.baseurl(), path))
+        .post(url)
         .header(ACCEPT, HeaderValue::from_static("application/json"))
         .header(
             "api-version",
@@ -60,7 +89,7 @@ pub(crate) async fn invoke(
         builder = builder.header("x-api-key", key);
     }
     let mut request = builder.build().map_err(|e| Error::InvalidInput {
-        operation: name.clone(),
+        operation: call.operation(),
         field: None,
         message: crate::redact::error_chain(&e),
     })?;
@@ -71,28 +100,19 @@ pub(crate) async fn invoke(
         .pre::<()>(&mut request, &info)
         .await
         .map_err(|_| Error::InvalidInput {
-            operation: name.clone(),
+            operation: call.operation(),
             field: None,
             message: "request preparation failed".into(),
         })?;
-    let response = generated
+    generated
         .exec(request, &info)
         .await
         .map_err(|e| Error::Transport {
-            operation: name.clone(),
+            operation: call.operation(),
             kind: TransportKind::of(&e),
             status: None,
             source: Redacted::new(e),
-        })?;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = response.bytes().await.map_err(|e| Error::Transport {
-        operation: name.clone(),
-        kind: TransportKind::of(&e),
-        status: Some(status),
-        source: Redacted::new(e),
-    })?;
-    decode(name, status, headers, &bytes)
+        })
 }
 
 /// Decodes a whole response of `operation`: any 2xx is JSON, any other status an error (a

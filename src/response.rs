@@ -4,7 +4,7 @@
 use std::ops::Deref;
 
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, HeaderName};
 
 /// A successful response: status, headers and the parsed body. Derefs to the body.
 #[derive(Debug, Clone)]
@@ -66,7 +66,10 @@ impl<T> Deref for Response<T> {
     }
 }
 
+/// The header that carries the server's request id.
+const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
 /// The `x-request-id` header, when present and printable.
 pub(crate) fn request_id(headers: &HeaderMap) -> Option<&str> {
-    headers.get("x-request-id").and_then(|v| v.to_str().ok())
+    headers.get(X_REQUEST_ID).and_then(|v| v.to_str().ok())
 }

@@ -122,6 +122,16 @@ pub(crate) enum Verdict {
     },
 }
 
+impl Verdict {
+    /// Why the attempt would be repeated, for the trace.
+    pub(crate) fn reason(&self) -> Option<&'static str> {
+        match self {
+            Verdict::Done => None,
+            Verdict::Retry { reason, .. } => Some(reason),
+        }
+    }
+}
+
 /// Classifies a response by status: 408/429/502/503/504 are retried where repeating is safe.
 pub(crate) fn classify_status(
     status: StatusCode,

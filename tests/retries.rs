@@ -150,3 +150,64 @@ async fn a_refused_connection_is_retried_for_every_operation_then_reported() {
         .unwrap_err();
     assert!(e.is_connect(), "{e:?}");
 }
+
+#[tokio::test]
+async fn a_retried_call_reports_the_final_attempt_and_sends_credentials_every_time() {
+    let server = Scripted::start().await;
+    server
+        .reply(Reply::raw(503, "text/plain", "busy").header("x-request-id", "r-1"))
+        .reply(Reply::json(200, json!({"id": "u"})).header("x-request-id", "r-2"));
+    let response = ops::uploads_progress::send_detailed(&client(&server, fast()), &progress())
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.request_id(), Some("r-2"));
+    let requests = server.requests();
+    assert_eq!(requests.len(), 2);
+    for r in &requests {
+        assert_eq!(r.header("authorization"), Some("Bearer t"));
+        assert_eq!(r.header("api-version"), Some("2.1.0"));
+    }
+
+    // A last attempt whose body is unreadable keeps its own status and headers.
+    let server = Scripted::start().await;
+    server
+        .reply(Reply::raw(503, "text/plain", "busy").header("x-request-id", "r-1"))
+        .reply(Reply::raw(200, "text/html", "<html>proxy</html>").header("x-request-id", "r-2"));
+    let e = ops::uploads_progress::send(&client(&server, fast()), &progress())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, geopera::Error::Decode { .. }), "{e:?}");
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(200));
+    assert_eq!(e.request_id(), Some("r-2"));
+}
+
+#[tokio::test]
+async fn invoke_retries_like_the_typed_call() {
+    let server = Scripted::start().await;
+    server
+        .reply(Reply::raw(502, "text/html", "<h1>bad gateway</h1>"))
+        .reply(Reply::json(200, json!({"id": "u"})).header("x-request-id", "r-2"));
+    let geopera = geopera::Geopera::from(client(&server, fast()));
+    let body = json!({"upload_id": "u", "status": "uploading", "bytes_uploaded": 1});
+    let response = geopera
+        .invoke_detailed("uploads.progress", body.clone())
+        .await
+        .unwrap();
+    assert_eq!(response.body()["id"], "u");
+    assert_eq!(response.request_id(), Some("r-2"));
+    assert_eq!(server.requests().len(), 2);
+
+    // An unknown operation id is not known to be idempotent: a 503 is returned as it is.
+    let server = Scripted::start().await;
+    server
+        .reply(Reply::raw(503, "text/plain", "busy"))
+        .reply(Reply::json(200, json!({})));
+    let geopera = geopera::Geopera::from(client(&server, fast()));
+    let e = geopera
+        .invoke("projects.list", json!({}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(server.requests().len(), 1);
+}
