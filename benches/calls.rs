@@ -165,7 +165,7 @@ impl Variant {
             Variant::Raw => "raw reqwest POST (same pool, same headers, typed decode)",
             Variant::RawTimeout => "raw reqwest POST + 60 s per-request timeout (as the SDK sets)",
             Variant::Ops => "SDK `ops::uploads_progress::send`",
-            Variant::OpsNoRetry => "SDK `ops` with `RetryPolicy::disabled()` (no try_clone)",
+            Variant::OpsNoRetry => "SDK `ops` with `RetryPolicy::disabled()` (one attempt)",
             Variant::Fluent => "SDK fluent `client.uploads().progress(model)`",
             Variant::FluentJson => "SDK fluent `client.uploads().progress(json!)`",
         }

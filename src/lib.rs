@@ -46,9 +46,10 @@
 //!   values; await for the body or call `.detailed()` for a [`Response`].
 //! * [`ops`]: one generated module per operation with `send` / `send_detailed` (and
 //!   `send_blocking` twins behind the `blocking` feature) taking an [`AuthenticatedClient`]
-//!   — the escape hatch, exposed as [`Geopera::client`].
-//! * progenitor's generated client and the hooks in this crate (credentials, retries with
-//!   [`RetryPolicy`], `tracing` spans), then reqwest.
+//!   — the escape hatch, exposed as [`Geopera::client`]. `send_detailed` repeats an attempt
+//!   while the client's [`RetryPolicy`] says so.
+//! * progenitor's generated client and the hooks in this crate (credentials, one
+//!   `tracing` span per attempt and its retry verdict), then reqwest.
 //!
 //! ## Features
 //!
