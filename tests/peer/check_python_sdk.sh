@@ -27,72 +27,15 @@ say() { echo "check_python_sdk: $*" >&2; }
 source "$root/tests/support/venv.sh"
 geopera_venv "$root" "geopera==$GEOPERA_PY_VERSION"
 
-# 2. Build the dev server binary (default target dir unless CARGO_TARGET_DIR says otherwise).
-cd "$root"
-cargo build --quiet --features dev-server --bin geopera-dev-server
-bin="${CARGO_TARGET_DIR:-target}/debug/geopera-dev-server"
-[[ "$bin" = /* ]] || bin="$root/$bin"
-
-# 3. Start it on a free loopback port (port 0: the OS picks, the server prints its URL) and
-#    always stop it on exit.
-work="$(mktemp -d "${TMPDIR:-/tmp}/py-sdk-peer.XXXXXX")"
-server_pid=""
-cleanup() {
-    local status=$?
-    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        for _ in $(seq 1 50); do
-            kill -0 "$server_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# Created here, not by the background job's redirection, so the poll below never races it.
-: >"$work/server.out"
-: >"$work/server.err"
-token="py-peer-$("$py" -c 'import secrets; print(secrets.token_hex(12))')"
-"$bin" --quiet --addr 127.0.0.1:0 --data-dir "$work/data" --token "$token" --quota-bytes "$QUOTA_BYTES" \
-    >"$work/server.out" 2>"$work/server.err" &
-server_pid=$!
-
-url=""
-for _ in $(seq 1 300); do # up to ~30 s
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-        say "the dev server exited during start-up:"
-        cat "$work/server.out" "$work/server.err" >&2
-        exit 1
-    fi
-    url="$(sed -n 's/^geopera dev server listening on \(http:\/\/127\.0\.0\.1:[0-9]*\)$/\1/p' "$work/server.out")"
-    if [[ -n "$url" ]] && "$py" - "$url/healthz" <<'PY' 2>/dev/null; then break; fi
-import sys, urllib.request
-with urllib.request.urlopen(sys.argv[1], timeout=1) as r:
-    sys.exit(r.status != 200)
-PY
-    url=""
-    sleep 0.1
-done
-if [[ -z "$url" ]]; then
-    say "the dev server did not answer GET /healthz within 30 s:"
-    cat "$work/server.out" "$work/server.err" >&2
-    exit 1
-fi
+# 2. The dev server binary on a free loopback port, stopped on exit.
+source "$root/tests/support/dev_server.sh"
+start_dev_server "$root" py-sdk-peer --quota-bytes "$QUOTA_BYTES"
 say "dev server at $url (pid $server_pid)"
 
-# 4. The seed's examples with the official package.
+# 3. The seed's examples with the official package.
 status=0
 "$py" -I "$here/python_sdk_flow.py" --base-url "$url" --token "$token" --quota-bytes "$QUOTA_BYTES" || status=$?
 if [[ $status -ne 0 ]]; then
-    if [[ -s "$work/server.err" ]]; then
-        say "dev server stderr:"
-        tail -n 50 "$work/server.err" >&2
-    fi
+    dev_server_stderr
     exit "$status"
 fi
