@@ -35,10 +35,8 @@ enum Tool {
     Sdk,
     Curl,
     /// Download experiments (`GEOPERA_BENCH_EXPERIMENTS=1`), to find where the time goes:
-    /// `get_to_file` with a 1 MiB `BufWriter` in front of the tokio file,
-    SdkBuffered,
-    /// the same stream written with `std::fs` in place (no hop to tokio's blocking pool),
-    SdkStdWrite,
+    /// the helper's stream written in place under `block_in_place` (no writer thread),
+    SdkInPlace,
     /// the same stream read and dropped (no file at all),
     SdkDiscard,
     /// and curl writing to /dev/null.
@@ -135,7 +133,7 @@ async fn run(target: &Target, bytes: u64, rounds: usize, curl_version: &str) -> 
             let url = signed.upload_url.expose().to_owned();
             let started = Instant::now();
             match tool {
-                Tool::SdkBuffered | Tool::SdkStdWrite | Tool::SdkDiscard | Tool::CurlDiscard => {
+                Tool::SdkInPlace | Tool::SdkDiscard | Tool::CurlDiscard => {
                     unreachable!("a download experiment")
                 }
                 Tool::Sdk => {
@@ -191,12 +189,7 @@ async fn run(target: &Target, bytes: u64, rounds: usize, curl_version: &str) -> 
     let mut verified = Vec::new();
     let mut tools = vec![Tool::Sdk, Tool::Curl];
     if env_string("GEOPERA_BENCH_EXPERIMENTS").is_some_and(|v| v != "0") {
-        tools.extend([
-            Tool::SdkBuffered,
-            Tool::SdkStdWrite,
-            Tool::SdkDiscard,
-            Tool::CurlDiscard,
-        ]);
+        tools.extend([Tool::SdkInPlace, Tool::SdkDiscard, Tool::CurlDiscard]);
     }
     for round in 0..rounds {
         for tool in rotate(&tools, round) {
@@ -218,7 +211,7 @@ async fn run(target: &Target, bytes: u64, rounds: usize, curl_version: &str) -> 
                         .await
                         .unwrap_or_else(|e| panic!("SDK GET: {e}"));
                 }
-                Tool::SdkBuffered | Tool::SdkStdWrite | Tool::SdkDiscard => {
+                Tool::SdkInPlace | Tool::SdkDiscard => {
                     let (chunks, largest) = get_experiment(tool, http, &url, &target_file).await;
                     if tool == Tool::SdkDiscard {
                         println!(
@@ -310,14 +303,9 @@ async fn run(target: &Target, bytes: u64, rounds: usize, curl_version: &str) -> 
     let curl_down = results_curl_download(&down, bytes);
     for (tool, key, what) in [
         (
-            Tool::SdkBuffered,
-            "bufwriter",
-            "get_to_file + 1 MiB BufWriter",
-        ),
-        (
-            Tool::SdkStdWrite,
-            "std_write",
-            "get_to_file writing with std::fs in place",
+            Tool::SdkInPlace,
+            "in_place",
+            "the helper's stream written in place under block_in_place",
         ),
         (
             Tool::SdkDiscard,
@@ -368,10 +356,8 @@ fn rotate(tools: &[Tool], round: usize) -> Vec<Tool> {
         .collect()
 }
 
-/// The download experiments: the stream `common::get_to_file` reads, written behind a
-/// 1 MiB `BufWriter` (so each hop to tokio's blocking pool carries a megabyte rather than one
-/// body chunk), written with `std::fs` in place (no hop at all; it blocks this worker
-/// thread, under `block_in_place`), or dropped. Returns the number of body chunks and the
+/// The download experiments: the stream `common::get_to_file` reads, written with
+/// `std::fs` in place under `block_in_place` (no writer thread), or dropped. Returns the number of body chunks and the
 /// largest one.
 async fn get_experiment(
     tool: Tool,
@@ -380,39 +366,23 @@ async fn get_experiment(
     path: &std::path::Path,
 ) -> (u64, usize) {
     use futures_util::StreamExt;
-    use std::io::Write;
-    use tokio::io::AsyncWriteExt;
     let response = http
         .get(url)
         .send()
         .await
         .and_then(reqwest::Response::error_for_status)
         .unwrap_or_else(|e| panic!("experiment GET: {}", e.without_url()));
-    let mut buffered = match tool {
-        Tool::SdkBuffered => Some(tokio::io::BufWriter::with_capacity(
-            1 << 20,
-            tokio::fs::File::create(path).await.expect("create"),
-        )),
-        _ => None,
-    };
-    let mut std_file = match tool {
-        Tool::SdkStdWrite => Some(std::fs::File::create(path).expect("create")),
-        _ => None,
-    };
+    let mut file = (tool == Tool::SdkInPlace).then(|| std::fs::File::create(path).expect("create"));
     let mut body = response.bytes_stream();
     let (mut chunks, mut largest) = (0u64, 0usize);
     while let Some(chunk) = body.next().await {
         let chunk = chunk.unwrap_or_else(|e| panic!("experiment body: {}", e.without_url()));
         chunks += 1;
         largest = largest.max(chunk.len());
-        if let Some(f) = buffered.as_mut() {
-            f.write_all(&chunk).await.expect("write");
-        } else if let Some(f) = std_file.as_mut() {
+        if let Some(f) = file.as_mut() {
+            use std::io::Write;
             tokio::task::block_in_place(|| f.write_all(&chunk)).expect("write");
         }
-    }
-    if let Some(f) = buffered.as_mut() {
-        f.flush().await.expect("flush");
     }
     (chunks, largest)
 }
@@ -421,8 +391,7 @@ fn name(tool: Tool) -> &'static str {
     match tool {
         Tool::Sdk => "SDK",
         Tool::Curl => "curl",
-        Tool::SdkBuffered => "SDK+buf",
-        Tool::SdkStdWrite => "SDK+std",
+        Tool::SdkInPlace => "SDK+inpl",
         Tool::SdkDiscard => "SDK-nul",
         Tool::CurlDiscard => "curl-nul",
     }

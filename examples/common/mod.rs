@@ -185,9 +185,14 @@ pub async fn put_resigning(
     }
 }
 
-/// GETs `url` into the file at `path`, streaming, and returns the bytes written. The
-/// network side and the disk side overlap: chunks go through a small bounded channel
-/// (memory stays bounded) to one blocking writer thread using plain `std::fs` writes.
+/// GETs `url` into the file at `path`, streaming, and returns the bytes written.
+///
+/// The network side and the disk side overlap, and memory stays bounded whatever the file
+/// size: body chunks (16-100+ KiB each) are gathered, without copying, into batches of about
+/// 1 MiB that go through a 4-batch channel to one blocking writer thread using plain
+/// `std::fs`. Batching matters: handing over every chunk would wake the writer thread
+/// ~12,000 times per GiB, and on a machine with few cores those wake-ups cost more than the
+/// writes (BENCHMARKS.md).
 pub async fn get_to_file(
     http: &reqwest::Client,
     url: &str,
@@ -201,35 +206,61 @@ pub async fn get_to_file(
         .and_then(reqwest::Response::error_for_status)
         .map_err(TransferError::from_reqwest)?;
     let file = std::fs::File::create(path).map_err(TransferError::io)?;
-    let (chunks, mut received) = tokio::sync::mpsc::channel::<bytes::Bytes>(8);
+    write_on_blocking_thread(response.bytes_stream(), file, progress).await
+}
+
+/// How many bytes of body chunks travel to the writer thread together.
+const BATCH: usize = 1 << 20;
+
+/// Writes a body's chunks to `file` on one blocking writer thread, handed over in batches
+/// of about [`BATCH`] bytes through a 4-batch bounded channel.
+pub async fn write_on_blocking_thread(
+    body: impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>>,
+    file: std::fs::File,
+    progress: &Progress,
+) -> Result<u64, TransferError> {
+    let (batches, mut received) = tokio::sync::mpsc::channel::<Vec<bytes::Bytes>>(4);
     let writer = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
         use std::io::Write;
-        let mut out = std::io::BufWriter::with_capacity(CHUNK, file);
+        let mut out = file;
         let mut written = 0u64;
-        while let Some(chunk) = received.blocking_recv() {
-            out.write_all(&chunk)?;
-            written += chunk.len() as u64;
+        while let Some(batch) = received.blocking_recv() {
+            for chunk in batch {
+                out.write_all(&chunk)?;
+                written += chunk.len() as u64;
+            }
         }
-        out.flush()?;
         Ok(written)
     });
-    let mut body = response.bytes_stream();
+    let mut body = std::pin::pin!(body);
+    let (mut batch, mut batched) = (Vec::new(), 0usize);
     let mut failure = None;
-    while let Some(chunk) = body.next().await {
-        match chunk {
-            Ok(chunk) => {
+    loop {
+        let next = body.next().await;
+        let end = match next {
+            Some(Ok(chunk)) => {
                 progress.add(chunk.len() as u64);
-                if chunks.send(chunk).await.is_err() {
-                    break; // the writer failed; its error is reported below
-                }
+                batched += chunk.len();
+                batch.push(chunk);
+                false
             }
-            Err(e) => {
+            Some(Err(e)) => {
                 failure = Some(TransferError::from_reqwest(e));
-                break;
+                true
+            }
+            None => true,
+        };
+        if (end || batched >= BATCH) && !batch.is_empty() {
+            batched = 0;
+            if batches.send(std::mem::take(&mut batch)).await.is_err() {
+                break; // the writer failed; its error is reported below
             }
         }
+        if end {
+            break;
+        }
     }
-    drop(chunks);
+    drop(batches);
     let written = writer
         .await
         .map_err(|e| TransferError {
