@@ -40,128 +40,128 @@ fn status(code: u16) -> FaultKind {
     }
 }
 
-/// Opens a session to report progress on; returns its id.
-async fn open(client: &Geopera) -> String {
-    client
-        .uploads()
-        .initiate(UploadInitiate::for_files(PROJECT, [64]))
-        .await
-        .expect("initiate")
-        .id
+/// A dev server, a client with the fast retry policy, and one open upload session whose
+/// progress the tests report while faults are queued.
+struct Session {
+    server: DevServer,
+    client: Geopera,
+    id: String,
 }
 
-async fn release(client: &Geopera, server: &DevServer, id: &str) {
-    client
-        .uploads()
-        .fail(UploadFailInput::new(id, "test over").step("test"))
-        .await
-        .expect("fail");
-    assert_eq!(server.state().reserved_bytes(), 0, "no quota left reserved");
+impl Session {
+    async fn open(timeout: Duration) -> Session {
+        let (server, client) = setup(fast(), timeout).await;
+        let id = client
+            .uploads()
+            .initiate(UploadInitiate::for_files(PROJECT, [64]))
+            .await
+            .expect("initiate")
+            .id;
+        Session { server, client, id }
+    }
+
+    /// Queues `times` faults of `kind` for `operation`; returns their target.
+    fn fault(&self, operation: &str, times: u32, kind: FaultKind) -> FaultTarget {
+        let target = FaultTarget::operation(operation);
+        self.server
+            .state()
+            .inject(target.clone(), Fault::new(times, kind));
+        target
+    }
+
+    fn pending(&self, target: &FaultTarget) -> u32 {
+        self.server.state().pending_faults(target)
+    }
+
+    /// Reports progress through `client`.
+    async fn progress_with(&self, client: &Geopera, bytes: i64) -> Result<(), Error> {
+        client
+            .uploads()
+            .progress(UploadProgressInput::new(&self.id, "uploading", bytes))
+            .await
+            .map(drop)
+    }
+
+    async fn progress(&self) -> Result<(), Error> {
+        self.progress_with(&self.client, 1).await
+    }
+
+    /// Fails the session and checks that no quota stays reserved.
+    async fn release(self) {
+        self.client
+            .uploads()
+            .fail(UploadFailInput::new(&self.id, "test over").step("test"))
+            .await
+            .expect("fail");
+        assert_eq!(
+            self.server.state().reserved_bytes(),
+            0,
+            "no quota left reserved"
+        );
+    }
 }
+
+const PATIENT: Duration = Duration::from_secs(10);
 
 #[tokio::test]
 async fn a_503_burst_is_ridden_out() {
-    let (server, client) = setup(fast(), Duration::from_secs(10)).await;
-    let id = open(&client).await;
-    let target = FaultTarget::operation("uploads.progress");
-    server
-        .state()
-        .inject(target.clone(), Fault::new(2, status(503)));
-    server
-        .state()
-        .inject(target.clone(), Fault::new(1, status(502)));
-    client
-        .uploads()
-        .progress(UploadProgressInput::new(&id, "uploading", 1))
-        .await
-        .expect("fourth attempt succeeds");
+    let s = Session::open(PATIENT).await;
+    let target = s.fault("uploads.progress", 2, status(503));
+    s.fault("uploads.progress", 1, status(502));
+    s.progress().await.expect("fourth attempt succeeds");
+    assert_eq!(s.pending(&target), 0, "three faulted attempts");
     assert_eq!(
-        server.state().pending_faults(&target),
-        0,
-        "three faulted attempts"
-    );
-    assert_eq!(
-        server.state().calls("uploads.progress"),
+        s.server.state().calls("uploads.progress"),
         1,
         "then one that reached the handler"
     );
-    release(&client, &server, &id).await;
+    s.release().await;
 }
 
 #[tokio::test]
 async fn a_longer_burst_exhausts_the_attempts() {
-    let (server, client) = setup(fast(), Duration::from_secs(10)).await;
-    let id = open(&client).await;
-    let target = FaultTarget::operation("uploads.progress");
-    server
-        .state()
-        .inject(target.clone(), Fault::new(10, status(503)));
-    let e = client
-        .uploads()
-        .progress(UploadProgressInput::new(&id, "uploading", 1))
-        .await
-        .unwrap_err();
+    let s = Session::open(PATIENT).await;
+    let target = s.fault("uploads.progress", 10, status(503));
+    let e = s.progress().await.unwrap_err();
     assert!(
         matches!(e, Error::UnexpectedStatus { .. }),
         "503 is not a declared status: {e:?}"
     );
     assert_eq!(e.status().map(|s| s.as_u16()), Some(503));
-    assert_eq!(
-        server.state().pending_faults(&target),
-        6,
-        "exactly four attempts"
-    );
-    release(&client, &server, &id).await;
+    assert_eq!(s.pending(&target), 6, "exactly four attempts");
+    s.release().await;
 }
 
 #[tokio::test]
 async fn a_declared_500_is_not_retried() {
-    let (server, client) = setup(fast(), Duration::from_secs(10)).await;
-    let id = open(&client).await;
-    let target = FaultTarget::operation("uploads.progress");
-    server
-        .state()
-        .inject(target.clone(), Fault::new(2, status(500)));
-    let e = client
-        .uploads()
-        .progress(UploadProgressInput::new(&id, "uploading", 1))
-        .await
-        .unwrap_err();
+    let s = Session::open(PATIENT).await;
+    let target = s.fault("uploads.progress", 2, status(500));
+    let e = s.progress().await.unwrap_err();
     assert!(matches!(e, Error::Problem { .. }), "{e:?}");
-    assert_eq!(server.state().pending_faults(&target), 1, "one attempt");
-    release(&client, &server, &id).await;
+    assert_eq!(s.pending(&target), 1, "one attempt");
+    s.release().await;
 }
 
 #[tokio::test]
 async fn retry_after_is_waited_for() {
-    let (server, client) = setup(fast(), Duration::from_secs(10)).await;
-    let id = open(&client).await;
-    server.state().inject(
-        FaultTarget::operation("uploads.progress"),
-        Fault::new(
-            1,
-            FaultKind::Status {
-                status: 429,
-                retry_after: Some(1),
-            },
-        ),
-    );
+    let s = Session::open(PATIENT).await;
+    let kind = FaultKind::Status {
+        status: 429,
+        retry_after: Some(1),
+    };
+    s.fault("uploads.progress", 1, kind);
     let started = Instant::now();
-    client
-        .uploads()
-        .progress(UploadProgressInput::new(&id, "uploading", 1))
-        .await
-        .expect("second attempt");
+    s.progress().await.expect("second attempt");
     assert!(
         started.elapsed() >= Duration::from_secs(1),
         "the server asked for a one-second pause"
     );
-    release(&client, &server, &id).await;
+    s.release().await;
 }
 
 #[tokio::test]
 async fn initiate_is_not_repeated_after_a_503_and_reserves_nothing() {
-    let (server, client) = setup(fast(), Duration::from_secs(10)).await;
+    let (server, client) = setup(fast(), PATIENT).await;
     let target = FaultTarget::operation("uploads.initiate");
     server
         .state()
@@ -182,30 +182,15 @@ async fn initiate_is_not_repeated_after_a_503_and_reserves_nothing() {
 
 #[tokio::test]
 async fn a_slow_response_hits_the_timeout_then_the_retry_succeeds() {
-    let (server, client) = setup(fast(), Duration::from_millis(300)).await;
-    let id = open(&client).await;
-    let target = FaultTarget::operation("uploads.progress");
-    server.state().inject(
-        target.clone(),
-        Fault::new(1, FaultKind::Delay(Duration::from_secs(5))),
-    );
-    client
-        .uploads()
-        .progress(UploadProgressInput::new(&id, "uploading", 1))
-        .await
-        .expect("retry after the timeout");
-    assert_eq!(server.state().pending_faults(&target), 0);
+    let s = Session::open(Duration::from_millis(300)).await;
+    let slow = FaultKind::Delay(Duration::from_secs(5));
+    let target = s.fault("uploads.progress", 1, slow.clone());
+    s.progress().await.expect("retry after the timeout");
+    assert_eq!(s.pending(&target), 0);
 
-    let strict = Geopera::from(client.client.with_retry_policy(RetryPolicy::disabled()));
-    server.state().inject(
-        target,
-        Fault::new(1, FaultKind::Delay(Duration::from_secs(5))),
-    );
-    let e = strict
-        .uploads()
-        .progress(UploadProgressInput::new(&id, "uploading", 2))
-        .await
-        .unwrap_err();
+    let strict = Geopera::from(s.client.client.with_retry_policy(RetryPolicy::disabled()));
+    s.fault("uploads.progress", 1, slow);
+    let e = s.progress_with(&strict, 2).await.unwrap_err();
     assert!(e.is_timeout(), "{e:?}");
     assert!(matches!(
         e,
@@ -214,83 +199,55 @@ async fn a_slow_response_hits_the_timeout_then_the_retry_succeeds() {
             ..
         }
     ));
-    release(&client, &server, &id).await;
+    s.release().await;
 }
 
 #[tokio::test]
 async fn a_dropped_connection_is_retried_only_where_safe() {
-    let (server, client) = setup(fast(), Duration::from_secs(10)).await;
-    let id = open(&client).await;
-    let progress = FaultTarget::operation("uploads.progress");
-    server
-        .state()
-        .inject(progress.clone(), Fault::new(1, FaultKind::DropConnection));
-    client
-        .uploads()
-        .progress(UploadProgressInput::new(&id, "uploading", 1))
-        .await
-        .expect("idempotent: retried");
-    assert_eq!(server.state().pending_faults(&progress), 0);
+    let s = Session::open(PATIENT).await;
+    let progress = s.fault("uploads.progress", 1, FaultKind::DropConnection);
+    s.progress().await.expect("idempotent: retried");
+    assert_eq!(s.pending(&progress), 0);
 
-    let initiate = FaultTarget::operation("uploads.initiate");
-    server
-        .state()
-        .inject(initiate.clone(), Fault::new(1, FaultKind::DropConnection));
-    let e = client
+    s.fault("uploads.initiate", 1, FaultKind::DropConnection);
+    let e = s
+        .client
         .uploads()
         .initiate(UploadInitiate::for_files(PROJECT, [64]))
         .await
         .unwrap_err();
     assert!(matches!(e, Error::Transport { .. }), "{e:?}");
     assert_eq!(
-        server.state().sessions().len(),
+        s.server.state().sessions().len(),
         1,
         "the dropped initiate created no session"
     );
-    release(&client, &server, &id).await;
+    s.release().await;
 }
 
 #[tokio::test]
 async fn truncated_json_and_html_500_are_decode_errors_with_status() {
-    let (server, client) = setup(fast(), Duration::from_secs(10)).await;
-    let id = open(&client).await;
-    let target = FaultTarget::operation("uploads.progress");
-    server
-        .state()
-        .inject(target.clone(), Fault::new(1, FaultKind::TruncatedJson));
-    let e = client
-        .uploads()
-        .progress(UploadProgressInput::new(&id, "uploading", 1))
-        .await
-        .unwrap_err();
+    let s = Session::open(PATIENT).await;
+    let target = s.fault("uploads.progress", 1, FaultKind::TruncatedJson);
+    let e = s.progress().await.unwrap_err();
     assert!(matches!(e, Error::Decode { .. }), "{e:?}");
     assert_eq!(e.status().map(|s| s.as_u16()), Some(200));
 
-    server
-        .state()
-        .inject(target.clone(), Fault::new(1, FaultKind::Html500));
-    let e = client
-        .uploads()
-        .progress(UploadProgressInput::new(&id, "uploading", 1))
-        .await
-        .unwrap_err();
+    s.fault("uploads.progress", 1, FaultKind::Html500);
+    let e = s.progress().await.unwrap_err();
     assert!(matches!(e, Error::Decode { .. }), "{e:?}");
     assert_eq!(e.status().map(|s| s.as_u16()), Some(500));
     assert!(
         e.body().is_some_and(|b| b.as_str().contains("<html")),
         "{e}"
     );
-    assert_eq!(
-        server.state().pending_faults(&target),
-        0,
-        "neither was retried"
-    );
-    release(&client, &server, &id).await;
+    assert_eq!(s.pending(&target), 0, "neither was retried");
+    s.release().await;
 }
 
 #[tokio::test]
 async fn a_rejected_signed_url_is_re_signed_by_the_examples_helper() {
-    let (server, client) = setup(fast(), Duration::from_secs(10)).await;
+    let (server, client) = setup(fast(), PATIENT).await;
     let scratch = common::Scratch::new("resign-test").unwrap();
     let path = scratch.path("a.tif");
     common::make_test_file(&path, 300_000).await.unwrap();
