@@ -198,14 +198,22 @@ impl Call {
         &self,
         result: Result<ResponseValue<T>, GenError<ErrorBody>>,
     ) -> Option<Result<Response<T>, Error>> {
-        match self.retry_due() {
-            Some(delay) => {
-                drop(result);
-                pause(delay).await;
-                None
-            }
-            None => Some(self.finish(result).await),
+        let result = self.unless_retried(result).await?;
+        Some(self.finish(result).await)
+    }
+
+    /// Gives an attempt's result back when it is final; when the retry policy repeats the
+    /// attempt, drops it, waits out the delay the exec hook chose and returns `None`.
+    pub(crate) async fn unless_retried<R>(&self, result: R) -> Option<R> {
+        let delay = self.context().take_retry();
+        let Some(delay) = delay else {
+            return Some(result);
+        };
+        drop(result);
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
         }
+        None
     }
 
     /// The latest response's headers, which the exec hook moved out of the response.
@@ -214,11 +222,6 @@ impl Call {
             .take_observed()
             .map(|(_, h)| h)
             .unwrap_or_default()
-    }
-
-    /// The delay before the next attempt, when the latest one is to be repeated.
-    pub(crate) fn retry_due(&self) -> Option<Duration> {
-        self.context().take_retry()
     }
 
     /// Maps progenitor's result into ours, with the status and headers the exec hook took.
@@ -275,13 +278,6 @@ impl Call {
                 })
             }
         }
-    }
-}
-
-/// Waits before a retry.
-pub(crate) async fn pause(delay: Duration) {
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
     }
 }
 

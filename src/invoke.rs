@@ -48,12 +48,12 @@ pub(crate) async fn invoke(
     let call = client.call_named(name.clone(), idempotent);
     let url = format!("{}{}", call.client().baseurl(), path);
     loop {
-        let attempt = send_once(&call, &url, body).await;
-        if let Some(delay) = call.retry_due() {
-            drop(attempt);
-            crate::call::pause(delay).await;
+        let Some(attempt) = call
+            .unless_retried(send_once(&call, &url, body).await)
+            .await
+        else {
             continue;
-        }
+        };
         let response = attempt?;
         let status = response.status();
         // The exec hook moved the headers into the call's context.

@@ -214,7 +214,7 @@ const BATCH: usize = 1 << 20;
 
 /// Writes a body's chunks to `file` on one blocking writer thread, handed over in batches
 /// of about [`BATCH`] bytes through a 4-batch bounded channel.
-pub async fn write_on_blocking_thread(
+async fn write_on_blocking_thread(
     body: impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>>,
     file: std::fs::File,
     progress: &Progress,
