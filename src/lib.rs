@@ -14,7 +14,7 @@
 //! // A local stand-in for the platform; against the real API use Geopera::from_env().
 //! let server = DevServer::start().await?;
 //! server.state().add_project("prj_demo");
-//! let client = Geopera::builder().base_url(server.base_url()).token(server.token()).build()?;
+//! let client = server.client_builder().build()?; // base URL and token of the dev server
 //!
 //! let bytes = b"II*\0 a tiny GeoTIFF".to_vec();
 //! let session = client.uploads().session(UploadInitiate::for_files("prj_demo", [bytes.len() as u64])).await?;

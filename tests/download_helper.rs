@@ -40,11 +40,7 @@ async fn downloads_every_byte_and_reports_failures(scratch_name: &str) {
         .state()
         .add_item(ITEM, PROJECT, ASSET, &bytes, "application/octet-stream")
         .expect("item");
-    let client = Geopera::builder()
-        .base_url(server.base_url())
-        .token(server.token())
-        .build()
-        .expect("client");
+    let client = server.client_builder().build().expect("client");
     let http = client.client.http_client();
     let scratch = common::Scratch::new(scratch_name).expect("scratch dir");
     let path = scratch.path("out.bin");

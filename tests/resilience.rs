@@ -17,9 +17,8 @@ const PROJECT: &str = "prj_faults";
 async fn setup(policy: RetryPolicy, timeout: Duration) -> (DevServer, Geopera) {
     let server = DevServer::start().await.expect("dev server");
     server.state().add_project(PROJECT);
-    let client = Geopera::builder()
-        .base_url(server.base_url())
-        .token(server.token())
+    let client = server
+        .client_builder()
         .retry_policy(policy)
         .timeout(timeout)
         .build()
@@ -287,11 +286,7 @@ async fn an_expired_signed_url_is_a_403_the_helper_reports() {
             .await
             .unwrap();
     server.state().add_project(PROJECT);
-    let client = Geopera::builder()
-        .base_url(server.base_url())
-        .token(server.token())
-        .build()
-        .unwrap();
+    let client = server.client_builder().build().unwrap();
     let scratch = common::Scratch::new("expired-test").unwrap();
     let path = scratch.path("a.tif");
     common::make_test_file(&path, 1000).await.unwrap();

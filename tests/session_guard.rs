@@ -14,11 +14,7 @@ const PROJECT: &str = "prj_guard";
 async fn setup() -> (DevServer, Geopera) {
     let server = DevServer::start().await.expect("dev server");
     server.state().add_project(PROJECT);
-    let client = Geopera::builder()
-        .base_url(server.base_url())
-        .token(server.token())
-        .build()
-        .expect("client");
+    let client = server.client_builder().build().expect("client");
     (server, client)
 }
 

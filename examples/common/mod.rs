@@ -51,10 +51,7 @@ pub async fn connect() -> Result<Env, BoxError> {
         "no GEOPERA_API_TOKEN set: using the embedded dev server at {}",
         server.base_url()
     );
-    let client = Geopera::builder()
-        .base_url(server.base_url())
-        .token(server.token())
-        .build()?;
+    let client = server.client_builder().build()?;
     Ok(Env {
         client,
         project_id: demo.project_id.clone(),

@@ -67,6 +67,24 @@ impl DevServer {
         &self.token
     }
 
+    /// A fluent client builder already pointed at this server with its ready token; add
+    /// settings (retry policy, timeout) and `build()`.
+    ///
+    /// ```
+    /// # use geopera::dev_server::DevServer;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let server = DevServer::start().await?;
+    /// let client = server.client_builder().retry_policy(geopera::RetryPolicy::disabled()).build()?;
+    /// assert_eq!(client.client.base_url(), server.base_url());
+    /// # Ok(()) }
+    /// ```
+    pub fn client_builder(&self) -> crate::GeoperaBuilder {
+        crate::Geopera::builder()
+            .base_url(&self.base_url)
+            .token(&self.token)
+    }
+
     /// The server's state: seed data, inspect it, inject faults.
     pub fn state(&self) -> &DevState {
         &self.state
