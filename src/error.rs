@@ -480,19 +480,24 @@ mod tests {
         assert_eq!(e.operation(), "uploads.initiate");
     }
 
-    #[test]
-    fn validation_display_lists_fields() {
-        let error: HttpValidationError = serde_json::from_value(serde_json::json!({"detail": [
-            {"loc": ["body", "project_id"], "msg": "Field required", "type": "missing"},
-            {"loc": ["body", "total_bytes"], "msg": "Input should be greater than or equal to 0", "type": "greater_than_equal"}
-        ]}))
-        .unwrap();
-        let e = Error::Validation {
+    /// A 422 of `uploads.initiate` with this `detail` list.
+    fn validation(detail: serde_json::Value) -> Error {
+        let error: HttpValidationError =
+            serde_json::from_value(serde_json::json!({ "detail": detail })).unwrap();
+        Error::Validation {
             operation: "uploads.initiate".into(),
             status: StatusCode::UNPROCESSABLE_ENTITY,
             error: Box::new(error),
             headers: Box::default(),
-        };
+        }
+    }
+
+    #[test]
+    fn validation_display_lists_fields() {
+        let e = validation(serde_json::json!([
+            {"loc": ["body", "project_id"], "msg": "Field required", "type": "missing"},
+            {"loc": ["body", "total_bytes"], "msg": "Input should be greater than or equal to 0", "type": "greater_than_equal"}
+        ]));
         assert_eq!(
             e.to_string(),
             "uploads.initiate: 422 Unprocessable Entity — body.project_id: Field required; body.total_bytes: Input should be greater than or equal to 0"
@@ -503,16 +508,9 @@ mod tests {
     #[test]
     fn validation_display_redacts_locations_too() {
         // Found with the `decode_response` fuzz target: `loc` entries are server text.
-        let error: HttpValidationError = serde_json::from_value(serde_json::json!({"detail": [
+        let e = validation(serde_json::json!([
             {"loc": ["https://h/p?sig=SIGSECRET", 0], "msg": "m", "type": "x"}
-        ]}))
-        .unwrap();
-        let e = Error::Validation {
-            operation: "uploads.initiate".into(),
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            error: Box::new(error),
-            headers: Box::default(),
-        };
+        ]));
         assert_eq!(
             e.to_string(),
             "uploads.initiate: 422 Unprocessable Entity — https://h/p?<redacted>: m"
