@@ -19,16 +19,9 @@ async fn two_hundred_concurrent_sessions_round_trip_every_byte() {
     let h = &h;
     let runs = (0..SESSIONS).map(|i| async move {
         let bytes = pattern(FILE_BYTES, i as u8);
-        let upload_id = h.initiate(1, FILE_BYTES as u64).await;
-        let name = format!("tile_{i}.tif");
-        let (url, _) = h.sign(&upload_id, &name, "image/tiff").await;
-        assert_eq!(h.put(&url, "image/tiff", bytes.clone()).await.status, 200);
-        let done = h
-            .op("uploads.complete", json!({"upload_id": upload_id}))
-            .await
-            .json();
-        let item_id = done["item_ids"][0].as_str().unwrap_or_default().to_owned();
-        let descriptor = h.asset_descriptor(&item_id, &format!("tile_{i}")).await;
+        let (upload_id, items) = h.upload(&format!("tile_{i}.tif"), &bytes).await;
+        let item_id = items.first().expect("an item per session");
+        let descriptor = h.asset_descriptor(item_id, &format!("tile_{i}")).await;
         let body = h
             .get(descriptor["url"].as_str().unwrap_or_default())
             .await
