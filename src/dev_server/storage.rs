@@ -22,9 +22,10 @@ use futures_util::{Stream, StreamExt};
 use std::io::{self, SeekFrom};
 use std::path::PathBuf;
 use tokio::fs::File;
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
 
-const CHUNK: usize = 64 * 1024;
+/// The most bytes one read of an object puts in one body chunk.
+const CHUNK: usize = 512 * 1024;
 const WRITE_BUFFER: usize = 256 * 1024;
 
 /// `PUT /storage/{object_path}` with a signed upload URL.
@@ -325,7 +326,11 @@ async fn get(state: &DevState, parts: &Parts) -> Result<Response, StorageError> 
             len,
         )
     });
-    let mut response = Response::new(Body::from_stream(file_stream(file.take(len), meter)));
+    let mut response = Response::new(Body::from_stream(file_stream(
+        file.into_std().await,
+        len,
+        meter,
+    )));
     *response.status_mut() = status;
     insert(&mut response, header::CONTENT_TYPE, content_type);
     insert(&mut response, header::CONTENT_LENGTH, len.to_string());
@@ -347,22 +352,41 @@ fn insert(response: &mut Response, name: header::HeaderName, value: String) {
     }
 }
 
-/// Chunks of the (already positioned and length-limited) file, counted by the meter.
+/// `len` bytes of `file` from its current position, in chunks counted by the meter.
+///
+/// Each chunk is read with `std::fs` on the blocking pool straight into the buffer it is sent
+/// in: one hand-off and no copy per [`CHUNK`] bytes. (`tokio::fs::File` reads into a buffer of
+/// its own and copies out; with 64 KiB chunks that cost the server ~1.7 s of CPU and ~50,000
+/// context switches per GiB, on the same cores as the client it serves.)
 fn file_stream(
-    file: tokio::io::Take<File>,
+    file: std::fs::File,
+    len: u64,
     meter: Option<EgressMeter>,
 ) -> impl Stream<Item = io::Result<Bytes>> + Send {
-    futures_util::stream::unfold(Some((file, meter)), |state| async move {
-        let (mut file, mut meter) = state?;
-        let mut buf = vec![0u8; CHUNK];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
+    futures_util::stream::unfold(Some((file, len, meter)), |state| async move {
+        let (file, left, mut meter) = state?;
+        let want = usize::try_from(left).map_or(CHUNK, |left| left.min(CHUNK));
+        if want == 0 {
+            return None;
+        }
+        let read = tokio::task::spawn_blocking(move || {
+            use std::io::Read;
+            let mut file = file;
+            let mut buf = vec![0u8; want];
+            let n = file.read(&mut buf)?;
+            buf.truncate(n);
+            Ok((file, buf))
+        })
+        .await
+        .unwrap_or_else(|joined| Err(io::Error::other(joined)));
+        match read {
+            Ok((_, buf)) if buf.is_empty() => None, // the file is shorter than it was
+            Ok((file, buf)) => {
+                let n = buf.len() as u64;
                 if let Some(meter) = meter.as_mut() {
-                    meter.add(n as u64);
+                    meter.add(n);
                 }
-                Some((Ok(Bytes::from(buf)), Some((file, meter))))
+                Some((Ok(Bytes::from(buf)), Some((file, left - n, meter))))
             }
             Err(err) => Some((Err(err), None)),
         }
