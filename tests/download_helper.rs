@@ -1,4 +1,4 @@
-//! The examples' streaming GET helper (`common::get_to_file`, batches of chunks to a writer
+//! The examples' streaming GET helper (`common::get_to_file`, recycled buffers to a writer
 //! thread) on both runtime flavours: every byte lands in order, progress counts them, and a
 //! rejected URL or a body that breaks off is an error that does not quote the signature.
 

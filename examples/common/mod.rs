@@ -185,11 +185,15 @@ pub async fn put_resigning(
 /// GETs `url` into the file at `path`, streaming, and returns the bytes written.
 ///
 /// The network side and the disk side overlap, and memory stays bounded whatever the file
-/// size: body chunks (16-100+ KiB each) are gathered, without copying, into batches of about
-/// 1 MiB that go through a 4-batch channel to one blocking writer thread using plain
-/// `std::fs`. Batching matters: handing over every chunk would wake the writer thread
-/// ~12,000 times per GiB, and on a machine with few cores those wake-ups cost more than the
-/// writes (BENCHMARKS.md).
+/// size: body chunks are copied into one of four 1 MiB buffers, and full buffers go to one
+/// blocking writer thread using plain `std::fs`, which hands each back once written.
+/// Two things matter here (BENCHMARKS.md, "Download"):
+/// - Batching. Handing over every chunk would wake the writer thread ~12,000 times per
+///   GiB, and on a machine with few cores those wake-ups cost more than the writes.
+/// - Recycling. Each chunk is dropped as soon as it is copied, so hyper reuses its read
+///   buffer and the four buffers are the only memory in flight. Passing the chunks
+///   themselves to the writer kept hyper allocating fresh read buffers, which cost ~100,000
+///   page faults per GiB; the copy costs far less.
 pub async fn get_to_file(
     http: &reqwest::Client,
     url: &str,
@@ -206,58 +210,71 @@ pub async fn get_to_file(
     write_on_blocking_thread(response.bytes_stream(), file, progress).await
 }
 
-/// How many bytes of body chunks travel to the writer thread together.
+/// The size of each buffer that travels to the writer thread.
 const BATCH: usize = 1 << 20;
+/// How many such buffers exist; the reader waits for one when all are in flight.
+const BUFFERS: usize = 4;
 
-/// Writes a body's chunks to `file` on one blocking writer thread, handed over in batches
-/// of about [`BATCH`] bytes through a 4-batch bounded channel.
+/// Writes a body's chunks to `file` on one blocking writer thread, through [`BUFFERS`]
+/// recycled buffers of [`BATCH`] bytes.
 async fn write_on_blocking_thread(
     body: impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>>,
     file: std::fs::File,
     progress: &Progress,
 ) -> Result<u64, TransferError> {
-    let (batches, mut received) = tokio::sync::mpsc::channel::<Vec<bytes::Bytes>>(4);
+    let (full_tx, mut full_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(BUFFERS);
+    let (empty_tx, mut empty_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(BUFFERS);
+    for _ in 0..BUFFERS {
+        // Cannot fail: the channel has room for every buffer and its receiver is alive.
+        let _ = empty_tx.try_send(Vec::with_capacity(BATCH));
+    }
     let writer = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
         use std::io::Write;
         let mut out = file;
         let mut written = 0u64;
-        while let Some(batch) = received.blocking_recv() {
-            for chunk in batch {
-                out.write_all(&chunk)?;
-                written += chunk.len() as u64;
-            }
+        while let Some(mut buffer) = full_rx.blocking_recv() {
+            out.write_all(&buffer)?;
+            written += buffer.len() as u64;
+            buffer.clear();
+            // Fails only once the reader has stopped and wants no more buffers.
+            let _ = empty_tx.try_send(buffer);
         }
         Ok(written)
     });
     let mut body = std::pin::pin!(body);
-    let (mut batch, mut batched) = (Vec::new(), 0usize);
+    let mut buffer = Vec::new();
     let mut failure = None;
-    loop {
-        let next = body.next().await;
-        let end = match next {
-            Some(Ok(chunk)) => {
-                progress.add(chunk.len() as u64);
-                batched += chunk.len();
-                batch.push(chunk);
-                false
-            }
+    'read: loop {
+        let chunk = match body.next().await {
+            Some(Ok(chunk)) => chunk,
             Some(Err(e)) => {
                 failure = Some(TransferError::from_reqwest(e));
-                true
+                break;
             }
-            None => true,
+            None => break,
         };
-        if (end || batched >= BATCH) && !batch.is_empty() {
-            batched = 0;
-            if batches.send(std::mem::take(&mut batch)).await.is_err() {
-                break; // the writer failed; its error is reported below
+        progress.add(chunk.len() as u64);
+        let mut rest = &chunk[..];
+        while !rest.is_empty() {
+            if buffer.capacity() == 0 {
+                match empty_rx.recv().await {
+                    Some(empty) => buffer = empty,
+                    None => break 'read, // the writer failed; its error is reported below
+                }
             }
-        }
-        if end {
-            break;
+            let take = rest.len().min(BATCH - buffer.len());
+            buffer.extend_from_slice(&rest[..take]);
+            rest = &rest[take..];
+            if buffer.len() == BATCH && full_tx.send(std::mem::take(&mut buffer)).await.is_err() {
+                break 'read;
+            }
         }
     }
-    drop(batches);
+    if !buffer.is_empty() {
+        // An error here means the writer failed; its error is reported below.
+        let _ = full_tx.send(buffer).await;
+    }
+    drop(full_tx);
     let written = writer
         .await
         .map_err(|e| TransferError {
