@@ -21,6 +21,7 @@ pub(crate) mod error;
 mod faults;
 mod log;
 mod model;
+mod object_io;
 mod op_route;
 pub(crate) mod ops;
 pub(crate) mod range;

@@ -8,25 +8,22 @@ use super::clock::now_unix;
 use super::error::StorageError;
 use super::faults::{FaultTarget, Surface, intercept};
 use super::model::EgressRecord;
+use super::object_io::{ChunkWriter, read_chunks};
 use super::range::{ByteRange, parse_range};
 use super::signing::{Denied, SignedMethod, verify};
 use super::state::DevState;
 use super::url::decode_path;
 use super::validate::file_name_problem;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use std::io::{self, SeekFrom};
 use std::path::PathBuf;
 use tokio::fs::File;
-use tokio::io::{AsyncSeekExt, AsyncWriteExt, BufWriter};
-
-/// The most bytes one read of an object puts in one body chunk.
-const CHUNK: usize = 512 * 1024;
-const WRITE_BUFFER: usize = 256 * 1024;
+use tokio::io::AsyncSeekExt;
 
 /// `PUT /storage/{object_path}` with a signed upload URL.
 pub(super) async fn put_object(State(state): State<DevState>, request: Request) -> Response {
@@ -233,10 +230,10 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
         .ok()
 }
 
-/// Streams `body` into the temp file chunk by chunk; memory use does not grow with size.
+/// Streams `body` into the temp file; memory use does not grow with size.
 async fn write_body(body: Body, temp: &TempFile, max: u64) -> Result<u64, StorageError> {
     let file = File::create(&temp.path).await.map_err(internal)?;
-    let mut out = BufWriter::with_capacity(WRITE_BUFFER, file);
+    let mut out = ChunkWriter::new(file.into_std().await);
     let mut stream = body.into_data_stream();
     let mut size = 0u64;
     while let Some(chunk) = stream.next().await {
@@ -251,9 +248,9 @@ async fn write_body(body: Body, temp: &TempFile, max: u64) -> Result<u64, Storag
         if size > max {
             return Err(too_large(max));
         }
-        out.write_all(&chunk).await.map_err(internal)?;
+        out.write(&chunk).await.map_err(internal)?;
     }
-    out.flush().await.map_err(internal)?;
+    out.finish().await.map_err(internal)?;
     Ok(size)
 }
 
@@ -308,7 +305,7 @@ async fn get(state: &DevState, parts: &Parts) -> Result<Response, StorageError> 
     if start > 0 {
         file.seek(SeekFrom::Start(start)).await.map_err(internal)?;
     }
-    let meter = (parts.method != Method::HEAD).then(|| {
+    let mut meter = (parts.method != Method::HEAD).then(|| {
         let (operation, user_agent, requester_ip) = match attribution {
             Some(a) => (a.operation.to_owned(), a.user_agent, a.requester_ip),
             None => ("storage.get".to_owned(), None, None),
@@ -326,11 +323,12 @@ async fn get(state: &DevState, parts: &Parts) -> Result<Response, StorageError> 
             len,
         )
     });
-    let mut response = Response::new(Body::from_stream(file_stream(
-        file.into_std().await,
-        len,
-        meter,
-    )));
+    let chunks = read_chunks(file.into_std().await, len, move |sent| {
+        if let Some(meter) = meter.as_mut() {
+            meter.add(sent);
+        }
+    });
+    let mut response = Response::new(Body::from_stream(chunks));
     *response.status_mut() = status;
     insert(&mut response, header::CONTENT_TYPE, content_type);
     insert(&mut response, header::CONTENT_LENGTH, len.to_string());
@@ -350,47 +348,6 @@ fn insert(response: &mut Response, name: header::HeaderName, value: String) {
     if let Ok(value) = HeaderValue::from_str(&value) {
         response.headers_mut().insert(name, value);
     }
-}
-
-/// `len` bytes of `file` from its current position, in chunks counted by the meter.
-///
-/// Each chunk is read with `std::fs` on the blocking pool straight into the buffer it is sent
-/// in: one hand-off and no copy per [`CHUNK`] bytes. (`tokio::fs::File` reads into a buffer of
-/// its own and copies out; with 64 KiB chunks that cost the server ~1.7 s of CPU and ~50,000
-/// context switches per GiB, on the same cores as the client it serves.)
-fn file_stream(
-    file: std::fs::File,
-    len: u64,
-    meter: Option<EgressMeter>,
-) -> impl Stream<Item = io::Result<Bytes>> + Send {
-    futures_util::stream::unfold(Some((file, len, meter)), |state| async move {
-        let (file, left, mut meter) = state?;
-        let want = usize::try_from(left).map_or(CHUNK, |left| left.min(CHUNK));
-        if want == 0 {
-            return None;
-        }
-        let read = tokio::task::spawn_blocking(move || {
-            use std::io::Read;
-            let mut file = file;
-            let mut buf = vec![0u8; want];
-            let n = file.read(&mut buf)?;
-            buf.truncate(n);
-            Ok((file, buf))
-        })
-        .await
-        .unwrap_or_else(|joined| Err(io::Error::other(joined)));
-        match read {
-            Ok((_, buf)) if buf.is_empty() => None, // the file is shorter than it was
-            Ok((file, buf)) => {
-                let n = buf.len() as u64;
-                if let Some(meter) = meter.as_mut() {
-                    meter.add(n);
-                }
-                Some((Ok(Bytes::from(buf)), Some((file, left - n, meter))))
-            }
-            Err(err) => Some((Err(err), None)),
-        }
-    })
 }
 
 /// Counts bytes handed to the connection and files one egress record: as soon as the last
