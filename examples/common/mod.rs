@@ -200,7 +200,7 @@ pub async fn put_resigning(
 /// The network side and the disk side overlap, and memory stays bounded whatever the file
 /// size: body chunks are copied into one of four 1 MiB buffers, and full buffers go to one
 /// blocking writer thread using plain `std::fs`, which hands each back once written.
-/// Two things matter here (BENCHMARKS.md, "Download"):
+/// Two things matter here (BENCHMARKS.md, "Download: what changed the ratio"):
 /// - Batching. Handing over every chunk would wake the writer thread ~12,000 times per
 ///   GiB, and on a machine with few cores those wake-ups cost more than the writes.
 /// - Recycling. Each chunk is dropped as soon as it is copied, so hyper reuses its read
