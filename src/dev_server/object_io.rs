@@ -1,7 +1,7 @@
 //! Object bytes between HTTP bodies and the disk, with `std::fs` on tokio's blocking pool.
 //!
-//! Both directions move whole buffers of a few hundred KiB per hand-off and never copy
-//! through `tokio::fs::File`, which reads and writes through a buffer of its own: with
+//! Both directions hand whole buffers (512 KiB read, 1 MiB written) to the blocking pool
+//! and never copy through `tokio::fs::File`, which reads and writes through a buffer of its own: with
 //! 64 KiB chunks that cost the server ~1.7 s of CPU and ~50,000 context switches per GiB
 //! served, on the same cores as the client it serves (BENCHMARKS.md).
 
@@ -18,7 +18,9 @@ const WRITE_BUFFER: usize = 1024 * 1024;
 
 /// `len` bytes of `file` from its current position, in chunks of up to [`READ_CHUNK`]
 /// bytes, each read straight into the buffer it is sent in. `sent` hears each chunk's size
-/// as it is handed over, and is dropped with the stream.
+/// as it is handed over, and is dropped with the stream. A file that ends before `len`
+/// bytes ends the stream with an `UnexpectedEof` error, so the response is cut off rather
+/// than finished short.
 pub(super) fn read_chunks(
     file: File,
     len: u64,
@@ -38,7 +40,13 @@ pub(super) fn read_chunks(
         .await
         .unwrap_or_else(|joined| Err(io::Error::other(joined)));
         match read {
-            Ok((_, chunk)) if chunk.is_empty() => None, // the file is shorter than it was
+            Ok((_, chunk)) if chunk.is_empty() => Some((
+                Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the object is shorter than when the response began",
+                )),
+                None,
+            )),
             Ok((file, chunk)) => {
                 let n = chunk.len() as u64;
                 sent(n);
@@ -49,9 +57,10 @@ pub(super) fn read_chunks(
     })
 }
 
-/// Writes body chunks to a file: they are gathered into [`WRITE_BUFFER`]-byte buffers, and
-/// each full buffer is written on the blocking pool while the next one fills (one write in
-/// flight, two buffers in all).
+/// Writes body chunks to a file: they are gathered into a buffer of about [`WRITE_BUFFER`]
+/// bytes, which is written on the blocking pool once the next chunk would not fit, while
+/// the next buffer fills (one write in flight, two buffers in all; a single chunk larger
+/// than [`WRITE_BUFFER`] makes its buffer grow to fit).
 pub(super) struct ChunkWriter {
     buffer: Vec<u8>,
     state: WriterState,
@@ -183,15 +192,35 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_file_shorter_than_asked_ends_the_stream_with_what_it_has() {
+    async fn a_file_shorter_than_asked_gives_what_it_has_then_an_eof_error() {
         let dir = DataDir::open(None).unwrap();
         let path = dir.tmp().join("short");
         let bytes = content(1000);
         std::fs::write(&path, &bytes).unwrap();
-        let chunks: Vec<Bytes> = read_chunks(File::open(&path).unwrap(), 5000, |_| {})
-            .map(|chunk| chunk.unwrap())
+        let items: Vec<io::Result<Bytes>> = read_chunks(File::open(&path).unwrap(), 5000, |_| {})
             .collect()
             .await;
-        assert!(chunks.concat() == bytes);
+        assert_eq!(items.len(), 2, "the data, then one error, then the end");
+        assert!(items[0].as_ref().unwrap()[..] == bytes[..]);
+        let err = items[1].as_ref().unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    #[tokio::test]
+    async fn a_failed_write_is_reported_and_every_later_call_fails() {
+        let dir = DataDir::open(None).unwrap();
+        let path = dir.tmp().join("read-only");
+        std::fs::write(&path, b"").unwrap();
+        // Opened for reading only: every write(2) fails.
+        let mut writer = ChunkWriter::new(File::open(&path).unwrap());
+        let chunk = content(WRITE_BUFFER);
+        writer.write(&chunk).await.unwrap(); // buffered
+        writer.write(&chunk).await.unwrap(); // starts the first write, which fails
+        assert!(writer.write(&chunk).await.is_err(), "the failure surfaces");
+        assert!(
+            writer.write(b"x").await.is_err(),
+            "and so does every later call"
+        );
+        assert!(writer.finish().await.is_err());
     }
 }
