@@ -127,9 +127,12 @@ pub struct EgressRecord {
     pub operation: String,
     /// The object served.
     pub object_path: String,
-    /// Bytes handed to the connection.
+    /// Bytes read from the object for the connection. The server and the socket buffer the
+    /// last of them, so a client that went away may not have received them all.
     pub bytes: u64,
-    /// Whether every requested byte was sent (false when the client went away).
+    /// Whether every requested byte was read for the connection; false when the client went
+    /// away before that. Objects are read 512 KiB at a time, so a client that goes away
+    /// within the last chunk (or while the buffers drain) is still recorded as complete.
     pub complete: bool,
     /// Attribution recorded when the URL was issued.
     pub user_agent: Option<String>,

@@ -31,6 +31,8 @@ struct Inner {
     ids: Ids,
     db: Mutex<Db>,
     faults: Mutex<FaultBook>,
+    /// Woken each time a download is filed in `Db::egress`.
+    egress_filed: tokio::sync::Notify,
     // Last field: dropped after everything else, removing an owned temp dir.
     dir: DataDir,
 }
@@ -74,6 +76,7 @@ impl DevState {
                 ids: Ids::new(),
                 db: Mutex::new(Db::default()),
                 faults: Mutex::new(FaultBook::default()),
+                egress_filed: tokio::sync::Notify::new(),
                 dir,
             }),
         };
@@ -283,6 +286,28 @@ impl DevState {
     /// Every download served through a signed URL, in the order they finished.
     pub fn egress(&self) -> Vec<EgressRecord> {
         self.db().egress.clone()
+    }
+
+    /// Waits until at least `count` downloads are in [`egress`](Self::egress), then returns
+    /// them all. A download the client abandons is filed only when the server notices (its
+    /// next write to the connection fails), so a test waits here rather than sleeping.
+    pub async fn wait_for_egress(&self, count: usize) -> Vec<EgressRecord> {
+        loop {
+            let filed = self.inner.egress_filed.notified();
+            let mut filed = std::pin::pin!(filed);
+            filed.as_mut().enable();
+            let egress = self.egress();
+            if egress.len() >= count {
+                return egress;
+            }
+            filed.await;
+        }
+    }
+
+    /// Files one download's egress record and wakes [`wait_for_egress`](Self::wait_for_egress).
+    pub(super) fn file_egress(&self, record: EgressRecord) {
+        self.db().egress.push(record);
+        self.inner.egress_filed.notify_waiters();
     }
 
     /// How many requests reached `operation_id` after fault injection (faulted requests are not

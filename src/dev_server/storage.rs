@@ -384,7 +384,7 @@ impl EgressMeter {
         if !self.filed {
             self.filed = true;
             self.record.complete = complete;
-            self.state.db().egress.push(self.record.clone());
+            self.state.file_egress(self.record.clone());
         }
     }
 }

@@ -2,6 +2,8 @@
 
 use crate::common::{Harness, pattern, send};
 use serde_json::json;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn is_rfc3339_utc(text: &str) -> bool {
     let b = text.as_bytes();
@@ -237,4 +239,59 @@ async fn seeded_items_are_downloadable_and_listed() {
         .op("uploads.initiate", json!({"project_id": "prj_x"}))
         .await;
     assert_eq!(reply.status, 200);
+}
+
+/// A client that goes away in the middle of a large download is metered for what was read
+/// for it, as incomplete. The client reads through a small receive buffer, so the object
+/// cannot all fit into the socket buffers before it leaves.
+#[tokio::test]
+async fn abandoned_downloads_are_metered_as_incomplete() {
+    let h = Harness::start().await;
+    let len = 16 << 20;
+    h.server
+        .state()
+        .add_item(
+            "itm_gone",
+            "prj_gone",
+            "data",
+            &pattern(len, 5),
+            "image/tiff",
+        )
+        .expect("item");
+    let url = h.asset_descriptor("itm_gone", "data").await["url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let path_and_query = url
+        .strip_prefix(h.server.base_url())
+        .expect("a URL on the dev server");
+    let addr = h
+        .server
+        .base_url()
+        .trim_start_matches("http://")
+        .parse()
+        .expect("host:port");
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(16 * 1024).expect("SO_RCVBUF");
+    let mut stream = socket.connect(addr).await.expect("connect");
+    let request = format!("GET {path_and_query} HTTP/1.1\r\nhost: dev\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("request");
+    let mut received = vec![0u8; 256 * 1024];
+    stream
+        .read_exact(&mut received)
+        .await
+        .expect("the start of the body");
+    assert!(received.starts_with(b"HTTP/1.1 200"));
+    drop(stream); // unread data: the kernel resets the connection
+
+    let egress = tokio::time::timeout(Duration::from_secs(30), h.server.state().wait_for_egress(1))
+        .await
+        .expect("the server noticed the client left");
+    let record = &egress[0];
+    assert!(!record.complete, "{record:?}");
+    assert!(
+        record.bytes >= 200 * 1024 && record.bytes < len as u64,
+        "{} of {len} bytes",
+        record.bytes
+    );
 }
