@@ -1,32 +1,45 @@
 //! The examples' streaming GET helper (`common::get_to_file`, recycled buffers to a writer
-//! thread) on both runtime flavours: every byte lands in order, progress counts them, and a
+//! thread) on both runtime flavours: every byte lands in order whatever the size, progress
+//! counts them, a disk that fails ends the download with an error instead of a hang, and a
 //! rejected URL or a body that breaks off is an error that does not quote the signature.
 
 #[path = "../examples/common/mod.rs"]
 mod common;
 mod support;
 
+use std::path::Path;
+use std::time::Duration;
+
 use geopera::Geopera;
 use geopera::dev_server::{DevServer, Fault, FaultKind, FaultTarget};
 use geopera::models::AssetDownloadInput;
 
 const PROJECT: &str = "prj_download";
-const ITEM: &str = "itm_download";
 const ASSET: &str = "data";
-/// Several of the helper's ~1 MiB batches, the last one partial.
-const LEN: u32 = 5_000_017;
+/// The helper's buffers are 1 MiB, four of them.
+const MIB: u32 = 1 << 20;
+/// Objects served, by item id: more buffers than there are (so they are recycled), the
+/// last one partial; exactly five full buffers; nothing at all.
+const OBJECTS: [(&str, u32); 3] = [
+    ("itm_partial", 5 * MIB + 17),
+    ("itm_edge", 5 * MIB),
+    ("itm_empty", 0),
+];
+/// A disk that fails never makes the helper wait longer than this.
+const NO_HANG: Duration = Duration::from_secs(30);
 
-fn content() -> Vec<u8> {
-    (0..LEN)
+/// Bytes that never repeat at any offset a chunk or buffer size could hit.
+fn content(len: u32) -> Vec<u8> {
+    (0..len)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
         .collect()
 }
 
-async fn signed_url(client: &Geopera) -> String {
+async fn signed_url(client: &Geopera, item: &str) -> String {
     let descriptor = client
         .items()
         .asset()
-        .download(AssetDownloadInput::new(ITEM, ASSET))
+        .download(AssetDownloadInput::new(item, ASSET))
         .await
         .expect("items.asset.download");
     descriptor["url"].as_str().expect("a url").to_owned()
@@ -35,26 +48,50 @@ async fn signed_url(client: &Geopera) -> String {
 async fn downloads_every_byte_and_reports_failures(scratch_name: &str) {
     let server = DevServer::start().await.expect("dev server");
     server.state().add_project(PROJECT);
-    let bytes = content();
-    server
-        .state()
-        .add_item(ITEM, PROJECT, ASSET, &bytes, "application/octet-stream")
-        .expect("item");
+    for (item, len) in OBJECTS {
+        server
+            .state()
+            .add_item(
+                item,
+                PROJECT,
+                ASSET,
+                &content(len),
+                "application/octet-stream",
+            )
+            .expect("item");
+    }
     let client = server.client_builder().build().expect("client");
     let http = client.client.http_client();
     let scratch = common::Scratch::new(scratch_name).expect("scratch dir");
     let path = scratch.path("out.bin");
 
+    for (item, len) in OBJECTS {
+        let progress = common::Progress::default();
+        let written = common::get_to_file(http, &signed_url(&client, item).await, &path, &progress)
+            .await
+            .expect("download");
+        assert_eq!(written, u64::from(len), "{item}");
+        assert_eq!(progress.bytes(), u64::from(len), "{item}");
+        assert!(
+            std::fs::read(&path).expect("read back") == content(len),
+            "{item}: same bytes"
+        );
+    }
+
+    // A disk that fails (/dev/full: every write is ENOSPC) while the body keeps coming: the
+    // download ends with the disk's error, and nothing waits forever on the failed writer.
+    let (item, _) = OBJECTS[0];
+    let url = signed_url(&client, item).await;
     let progress = common::Progress::default();
-    let written = common::get_to_file(http, &signed_url(&client).await, &path, &progress)
-        .await
-        .expect("download");
-    assert_eq!(written, u64::from(LEN));
-    assert_eq!(progress.bytes(), u64::from(LEN));
-    assert!(
-        std::fs::read(&path).expect("read back") == bytes,
-        "same bytes"
-    );
+    let failed = tokio::time::timeout(
+        NO_HANG,
+        common::get_to_file(http, &url, Path::new("/dev/full"), &progress),
+    )
+    .await
+    .expect("the helper gave up instead of hanging")
+    .expect_err("a full disk");
+    assert_eq!(failed.status, None);
+    assert!(!failed.to_string().contains("Signature"), "{failed}");
 
     // A rejected (say, expired) URL: a 403 the caller can re-sign on.
     server.state().inject(
@@ -67,7 +104,8 @@ async fn downloads_every_byte_and_reports_failures(scratch_name: &str) {
             },
         ),
     );
-    let e = common::get_to_file(http, &signed_url(&client).await, &path, &progress)
+    let progress = common::Progress::default();
+    let e = common::get_to_file(http, &signed_url(&client, item).await, &path, &progress)
         .await
         .expect_err("403");
     assert!(e.is_forbidden(), "{e}");

@@ -249,7 +249,7 @@ async fn write_on_blocking_thread(
             out.write_all(&buffer)?;
             written += buffer.len() as u64;
             buffer.clear();
-            // Fails only once the reader has stopped and wants no more buffers.
+            // Fails only once the reader is gone (its future was dropped).
             let _ = empty_tx.try_send(buffer);
         }
         Ok(written)
