@@ -257,6 +257,39 @@ async fn multi_megabyte_uploads_stream_through_intact() {
     assert_eq!(h.server.state().used_bytes(), total as u64);
 }
 
+/// Uploads `bytes` as `name` and returns a download URL for the new item's asset.
+async fn uploaded_asset_url(h: &Harness, name: &str, bytes: &[u8]) -> String {
+    let (_, items) = h.upload(name, bytes).await;
+    let asset = name.split('.').next().unwrap_or_default();
+    h.asset_descriptor(&items[0], asset).await["url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// GETs `url` with a `Range` header: the status, the `Content-Range` and the body.
+async fn get_range(h: &Harness, url: &str, range: &str) -> (u16, String, Vec<u8>) {
+    let response = h
+        .http
+        .get(url)
+        .header("range", range)
+        .send()
+        .await
+        .expect("GET");
+    let status = response.status().as_u16();
+    let content_range = response
+        .headers()
+        .get("content-range")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    (
+        status,
+        content_range,
+        response.bytes().await.expect("body").to_vec(),
+    )
+}
+
 /// Objects are read in chunks of 512 KiB; ranges that start and end inside chunks must
 /// still come back exact, and be metered by the bytes sent. The content never repeats, so
 /// a chunk served at the wrong offset cannot go unnoticed.
@@ -267,24 +300,26 @@ async fn ranges_across_read_chunks_are_exact_and_metered() {
     let bytes: Vec<u8> = (0..2_300_007u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
         .collect();
-    let (_, items) = h.upload("chunks.tif", &bytes).await;
-    let url = h.asset_descriptor(&items[0], "chunks").await["url"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let ranged = |range: &'static str| {
-        let request = h.http.get(&url).header("range", range);
-        async move {
-            let response = request.send().await.expect("GET");
-            (
-                response.status().as_u16(),
-                response.bytes().await.expect("body").to_vec(),
-            )
-        }
-    };
+    let url = uploaded_asset_url(&h, "chunks.tif", &bytes).await;
     assert!(h.get(&url).await.bytes().await.expect("body") == bytes);
-    assert!(ranged("bytes=524287-1572865").await == (206, bytes[524_287..=1_572_865].to_vec()));
-    assert!(ranged("bytes=-600000").await == (206, bytes[bytes.len() - 600_000..].to_vec()));
+    let inside = get_range(&h, &url, "bytes=524287-1572865").await;
+    assert!(
+        inside
+            == (
+                206,
+                "bytes 524287-1572865/2300007".into(),
+                bytes[524_287..=1_572_865].to_vec()
+            )
+    );
+    let suffix = get_range(&h, &url, "bytes=-600000").await;
+    assert!(
+        suffix
+            == (
+                206,
+                "bytes 1700007-2300006/2300007".into(),
+                bytes[1_700_007..].to_vec()
+            )
+    );
     let sent: Vec<u64> = h.server.state().egress().iter().map(|e| e.bytes).collect();
     assert_eq!(sent, [bytes.len() as u64, 1_048_579, 600_000]);
 }
@@ -294,29 +329,8 @@ async fn get_serves_single_byte_ranges() {
     let h = Harness::start().await;
     h.demo();
     let bytes = pattern(1000, 3);
-    let (_, items) = h.upload("r.tif", &bytes).await;
-    let url = h.asset_descriptor(&items[0], "r").await["url"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let ranged = |range: &'static str| {
-        let request = h.http.get(&url).header("range", range);
-        async move {
-            let response = request.send().await.expect("GET");
-            let status = response.status().as_u16();
-            let content_range = response
-                .headers()
-                .get("content-range")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned();
-            (
-                status,
-                content_range,
-                response.bytes().await.expect("body").to_vec(),
-            )
-        }
-    };
+    let url = uploaded_asset_url(&h, "r.tif", &bytes).await;
+    let ranged = |range: &'static str| get_range(&h, &url, range);
     assert_eq!(
         ranged("bytes=10-19").await,
         (206, "bytes 10-19/1000".into(), bytes[10..20].to_vec())
