@@ -1,9 +1,9 @@
 //! Object bytes between HTTP bodies and the disk, with `std::fs` on tokio's blocking pool.
 //!
 //! Both directions hand whole buffers (512 KiB read, 1 MiB written) to the blocking pool
-//! and never copy through `tokio::fs::File`, which reads and writes through a buffer of its own: with
-//! 64 KiB chunks that cost the server ~1.7 s of CPU and ~50,000 context switches per GiB
-//! served, on the same cores as the client it serves (BENCHMARKS.md).
+//! and never copy through `tokio::fs::File`, which reads and writes through a buffer of its
+//! own: with 64 KiB chunks that cost the server ~1.7 s of CPU and ~50,000 context switches
+//! per GiB served, on the same cores as the client it serves (BENCHMARKS.md).
 
 use axum::body::Bytes;
 use futures_util::Stream;
