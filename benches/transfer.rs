@@ -357,8 +357,8 @@ fn rotate(tools: &[Tool], round: usize) -> Vec<Tool> {
 }
 
 /// The download experiments: the stream `common::get_to_file` reads, written with
-/// `std::fs` in place under `block_in_place` (no writer thread), or dropped. Returns the number of body chunks and the
-/// largest one.
+/// `std::fs` in place under `block_in_place` (no writer thread), or dropped. Returns the
+/// number of body chunks and the largest one.
 async fn get_experiment(
     tool: Tool,
     http: &reqwest::Client,
