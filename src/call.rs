@@ -112,14 +112,11 @@ impl CallContext {
         let Verdict::Retry { after, .. } = verdict else {
             return None;
         };
-        let policy = &self.shared.retry;
         let mut a = self.attempts();
-        if a.attempt >= policy.max_attempts {
-            return None;
-        }
-        let delay = after.unwrap_or_else(|| policy.backoff(a.attempt));
-        let due = a.started.elapsed() + delay < policy.max_elapsed;
-        a.retry_in = due.then_some(delay);
+        a.retry_in = self
+            .shared
+            .retry
+            .next_delay(a.attempt, a.started.elapsed(), after);
         a.retry_in
     }
 

@@ -89,6 +89,27 @@ impl RetryPolicy {
         self
     }
 
+    /// The delay before the attempt that follows attempt `attempt` (counted from 1), or
+    /// `None` when there is to be no further attempt: `attempt` reached `max_attempts`, or
+    /// the delay (the server's `Retry-After` when it sent one, else the jittered backoff)
+    /// would not end before `max_elapsed`, counted from the call's start `elapsed` ago.
+    ///
+    /// It depends on nothing else (no clock), and every duration from the network is only
+    /// compared, never added: a `Retry-After` of `u64::MAX` seconds is "no retry", at once.
+    pub(crate) fn next_delay(
+        &self,
+        attempt: u32,
+        elapsed: Duration,
+        server_delay: Option<Duration>,
+    ) -> Option<Duration> {
+        if attempt >= self.max_attempts {
+            return None;
+        }
+        let remaining = self.max_elapsed.checked_sub(elapsed)?;
+        let delay = server_delay.unwrap_or_else(|| self.backoff(attempt));
+        (delay < remaining).then_some(delay)
+    }
+
     /// The jittered backoff before attempt `attempt + 1` (`attempt` counts from 1).
     pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let exp = self.initial_backoff.saturating_mul(
@@ -233,6 +254,48 @@ mod tests {
         }
         let samples: Vec<Duration> = (0..32).map(|_| p.backoff(3)).collect();
         assert!(samples.iter().any(|d| *d != samples[0]), "jitter varies");
+    }
+
+    #[test]
+    fn a_server_delay_past_the_deadline_means_no_retry() {
+        // Defaults: 3 attempts, 30 s. The call has run for a second.
+        let p = RetryPolicy::default();
+        let second = Duration::from_secs(1);
+        for past in [
+            Duration::from_secs(u64::MAX),
+            Duration::MAX,
+            Duration::from_secs(29),
+        ] {
+            assert_eq!(p.next_delay(1, second, Some(past)), None, "{past:?}");
+        }
+        let fits = Duration::from_millis(28_999);
+        assert_eq!(p.next_delay(1, second, Some(fits)), Some(fits));
+        assert_eq!(
+            p.next_delay(2, second, Some(Duration::ZERO)),
+            Some(Duration::ZERO)
+        );
+        // Out of attempts, or past the deadline: no retry, whatever the delay.
+        assert_eq!(p.next_delay(3, second, Some(Duration::ZERO)), None);
+        assert_eq!(p.next_delay(u32::MAX, second, None), None);
+        assert_eq!(p.next_delay(1, Duration::from_secs(30), None), None);
+        assert_eq!(p.next_delay(1, Duration::MAX, Some(Duration::ZERO)), None);
+        // The computed backoff stays inside the deadline too.
+        let d = p.next_delay(1, second, None).unwrap();
+        assert!(d <= Duration::from_millis(200), "{d:?}");
+    }
+
+    #[test]
+    fn extreme_policies_do_not_panic() {
+        let p = RetryPolicy::default()
+            .with_max_attempts(u32::MAX)
+            .with_backoff(Duration::MAX, Duration::MAX)
+            .with_max_elapsed(Duration::MAX);
+        for attempt in [1, 2, 63, 64, 65, u32::MAX - 1] {
+            for elapsed in [Duration::ZERO, Duration::from_secs(1), Duration::MAX] {
+                let _ = p.next_delay(attempt, elapsed, None);
+                let _ = p.next_delay(attempt, elapsed, Some(Duration::MAX));
+            }
+        }
     }
 
     #[test]

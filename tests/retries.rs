@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use geopera::models::{UploadInitiate, UploadProgressInput};
 use geopera::{AuthenticatedClient, RetryPolicy, ops};
@@ -121,6 +121,37 @@ async fn a_retry_after_beyond_the_deadline_stops_retrying() {
     assert_eq!(e.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(e.retry_after(), Some(Duration::from_secs(3600)));
     assert_eq!(server.requests().len(), 1);
+}
+
+/// `Retry-After: 18446744073709551615` (`u64::MAX` seconds) once the call has run for over
+/// a second: a delay past the deadline ends the call with the 503 at once, without a panic
+/// adding it to the elapsed time, without a retry and without a wait.
+#[tokio::test]
+async fn a_retry_after_of_u64_max_seconds_returns_the_503_at_once() {
+    let server = Scripted::start().await;
+    server
+        .reply(
+            Reply::raw(503, "text/plain", "busy")
+                .header("retry-after", u64::MAX.to_string())
+                // A slow server: the call has run for over a second when the 503 arrives.
+                .after(Duration::from_millis(1100)),
+        )
+        .reply(Reply::json(200, json!({"id": "u"})));
+    let (client, input) = (client(&server, fast()), progress());
+    let started = Instant::now();
+    let call = ops::uploads_progress::send(&client, &input);
+    let e = tokio::time::timeout(Duration::from_secs(30), call)
+        .await
+        .expect("the call ends instead of waiting out the delay")
+        .unwrap_err();
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(503));
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(u64::MAX)));
+    assert_eq!(server.requests().len(), 1, "not retried");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "no wait after the 503: {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]

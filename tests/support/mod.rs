@@ -8,6 +8,7 @@ pub mod trace;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderMap, Request, StatusCode};
@@ -40,6 +41,8 @@ pub struct Reply {
     pub content_type: &'static str,
     pub body: Vec<u8>,
     pub headers: Vec<(&'static str, String)>,
+    /// How long the server waits before answering (a stimulus: a slow server).
+    pub delay: Duration,
 }
 
 impl Reply {
@@ -49,6 +52,7 @@ impl Reply {
             content_type: "application/json",
             body: body.to_string().into_bytes(),
             headers: vec![],
+            delay: Duration::ZERO,
         }
     }
     pub fn problem(status: u16, title: &str, detail: &str) -> Reply {
@@ -58,6 +62,7 @@ impl Reply {
             content_type: "application/problem+json",
             body: body.to_string().into_bytes(),
             headers: vec![],
+            delay: Duration::ZERO,
         }
     }
     pub fn raw(status: u16, content_type: &'static str, body: &str) -> Reply {
@@ -66,10 +71,16 @@ impl Reply {
             content_type,
             body: body.as_bytes().to_vec(),
             headers: vec![],
+            delay: Duration::ZERO,
         }
     }
     pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Reply {
         self.headers.push((name, value.into()));
+        self
+    }
+    /// Answers only after `delay`, like a slow server.
+    pub fn after(mut self, delay: Duration) -> Reply {
+        self.delay = delay;
         self
     }
 }
@@ -133,6 +144,9 @@ async fn answer(state: Arc<State>, req: Request<Body>) -> Response {
     });
     let reply = state.replies.lock().unwrap().pop_front();
     let reply = reply.unwrap_or_else(|| Reply::raw(599, "text/plain", "no scripted reply"));
+    if !reply.delay.is_zero() {
+        tokio::time::sleep(reply.delay).await;
+    }
     let mut response = Response::builder()
         .status(StatusCode::from_u16(reply.status).unwrap())
         .header("content-type", reply.content_type);
