@@ -361,7 +361,8 @@ impl Error {
         }
     }
 
-    /// The `Retry-After` delay the server asked for, in whole seconds.
+    /// The `Retry-After` delay the server asked for, from now: its delta-seconds, or the
+    /// time until its HTTP-date (zero for a date in the past).
     pub fn retry_after(&self) -> Option<std::time::Duration> {
         self.headers().and_then(crate::retry::retry_after)
     }

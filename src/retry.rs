@@ -14,7 +14,7 @@
 //!   [`RetryPolicy::retry_non_idempotent`].
 
 use std::hash::{BuildHasher, Hasher};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
@@ -25,8 +25,10 @@ use crate::error::RETRYABLE_STATUSES;
 /// [`crate::AuthenticatedClient`]; [`RetryPolicy::disabled`] turns retries off.
 ///
 /// Backoff is exponential with full jitter (a random delay between zero and
-/// `initial_backoff * 2^(attempt-1)`, capped at `max_backoff`); a `Retry-After` header in
-/// seconds replaces the computed delay. No attempt starts after `max_elapsed`.
+/// `initial_backoff * 2^(attempt-1)`, capped at `max_backoff`); a `Retry-After` header (in
+/// seconds or as an HTTP-date) replaces the computed delay. No attempt starts after
+/// `max_elapsed`: a delay that would end past it means no retry, and the error is returned
+/// at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RetryPolicy {
@@ -187,16 +189,22 @@ pub(crate) fn classify_transport(e: &reqwest::Error, safe_to_repeat: bool) -> Ve
     }
 }
 
-/// `Retry-After` in delta-seconds form (the HTTP-date form is not honoured).
+/// `Retry-After` as a delay from now, in either of its forms: delta-seconds, or an
+/// HTTP-date (a date in the past is no delay). `None` when absent or unreadable.
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let secs: u64 = headers
-        .get(RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    Some(Duration::from_secs(secs))
+    retry_after_at(headers, SystemTime::now())
+}
+
+/// [`retry_after`] as seen at `now`. Nothing in the header can make it panic: more seconds
+/// than a `u64` holds is the longest delay, and a date is only compared with `now`.
+fn retry_after_at(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // All digits: only too many of them fails to parse.
+        return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]
@@ -235,11 +243,46 @@ mod tests {
                 after: Some(Duration::from_secs(7))
             }
         );
-        h.insert(
-            RETRY_AFTER,
-            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+    }
+
+    #[test]
+    fn retry_after_dates_are_honoured_and_nothing_panics() {
+        // Wed, 21 Oct 2015 07:28:00 GMT
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480);
+        let at = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(RETRY_AFTER, HeaderValue::from_str(value).unwrap());
+            retry_after_at(&h, now)
+        };
+        let secs = |s| Some(Duration::from_secs(s));
+        assert_eq!(at("Wed, 21 Oct 2015 07:28:05 GMT"), secs(5));
+        assert_eq!(at("Wednesday, 21-Oct-15 07:28:05 GMT"), secs(5));
+        assert_eq!(at("Wed Oct 21 07:28:05 2015"), secs(5));
+        assert_eq!(at("Wed, 21 Oct 2015 07:28:00 GMT"), secs(0));
+        assert_eq!(
+            at("Wed, 21 Oct 2015 07:27:00 GMT"),
+            secs(0),
+            "past: no delay"
         );
-        assert_eq!(retry_after(&h), None);
+        assert_eq!(at("Thu, 01 Jan 1970 00:00:00 GMT"), secs(0));
+        assert!(at("Fri, 31 Dec 9999 23:59:59 GMT") > secs(250_000_000_000));
+        assert_eq!(at(" 7 "), secs(7));
+        assert_eq!(at("18446744073709551615"), secs(u64::MAX));
+        assert_eq!(
+            at("99999999999999999999999"),
+            secs(u64::MAX),
+            "too many seconds to count is still a delay, the longest"
+        );
+        for nonsense in [
+            "",
+            "-1",
+            "+5",
+            "1.5",
+            "soon",
+            "Wed, 32 Oct 2015 07:28:00 GMT",
+        ] {
+            assert_eq!(at(nonsense), None, "{nonsense:?}");
+        }
     }
 
     #[test]

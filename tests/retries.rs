@@ -3,7 +3,7 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use geopera::models::{UploadInitiate, UploadProgressInput};
 use geopera::{AuthenticatedClient, RetryPolicy, ops};
@@ -150,6 +150,73 @@ async fn a_retry_after_of_u64_max_seconds_returns_the_503_at_once() {
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "no wait after the 503: {:?}",
+        started.elapsed()
+    );
+}
+
+/// `Retry-After` as an HTTP-date: a date a few seconds ahead is a delay of about that much,
+/// waited for when it fits the deadline and ending the call at once when it does not.
+#[tokio::test]
+async fn a_retry_after_date_is_honoured() {
+    let in_secs = |secs| httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(secs));
+
+    let server = Scripted::start().await;
+    server
+        .reply(Reply::raw(503, "text/plain", "busy").header("retry-after", in_secs(8)))
+        .reply(Reply::json(200, json!({"id": "u"})));
+    let policy = fast().with_max_elapsed(Duration::from_secs(4));
+    let e = ops::uploads_progress::send(&client(&server, policy), &progress())
+        .await
+        .unwrap_err();
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(503));
+    let delay = e.retry_after().expect("the date is read");
+    assert!(
+        delay > Duration::from_secs(6) && delay <= Duration::from_secs(8),
+        "{delay:?}"
+    );
+    assert_eq!(server.requests().len(), 1, "the date is past the deadline");
+
+    let server = Scripted::start().await;
+    server
+        .reply(Reply::raw(503, "text/plain", "busy").header("retry-after", in_secs(3)))
+        .reply(Reply::json(200, json!({"id": "u"})));
+    let started = Instant::now();
+    ops::uploads_progress::send(&client(&server, fast()), &progress())
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "the date is waited for: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.requests().len(), 2);
+}
+
+/// A `Retry-After` date in the past means "retry now": no delay, not the backoff.
+#[tokio::test]
+async fn a_retry_after_date_in_the_past_is_no_delay() {
+    let past = httpdate::fmt_http_date(SystemTime::now() - Duration::from_secs(60));
+    let server = Scripted::start().await;
+    server.reply(Reply::raw(503, "text/plain", "busy").header("retry-after", past.clone()));
+    let e = ops::uploads_progress::send(&client(&server, RetryPolicy::disabled()), &progress())
+        .await
+        .unwrap_err();
+    assert_eq!(e.retry_after(), Some(Duration::ZERO));
+
+    // With a backoff of up to 20 s, only the zero delay makes this prompt.
+    let server = Scripted::start().await;
+    server
+        .reply(Reply::raw(503, "text/plain", "busy").header("retry-after", past))
+        .reply(Reply::json(200, json!({"id": "u"})));
+    let slow_backoff = fast().with_backoff(Duration::from_secs(20), Duration::from_secs(20));
+    let started = Instant::now();
+    ops::uploads_progress::send(&client(&server, slow_backoff), &progress())
+        .await
+        .unwrap();
+    assert_eq!(server.requests().len(), 2);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
         started.elapsed()
     );
 }
