@@ -4,7 +4,7 @@
 //! Traces carry the operation id, attempt, status, latency and request id, never the
 //! credential and never a URL query.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::AUTHORIZATION;
@@ -101,11 +101,11 @@ async fn attempt(
     let retry_in = context.decide(verdict);
     if traced {
         if let Some(latency) = latency {
-            span.record("latency_ms", latency.as_millis() as u64);
+            span.record("latency_ms", millis(latency));
         }
         span.in_scope(|| match (retry_in, reason) {
             (Some(delay), Some(reason)) => {
-                tracing::debug!(reason, delay_ms = delay.as_millis() as u64, "retrying")
+                tracing::debug!(reason, delay_ms = millis(delay), "retrying")
             }
             _ => tracing::debug!(
                 outcome = if result.is_ok() {
@@ -118,4 +118,26 @@ async fn attempt(
         });
     }
     result
+}
+
+/// Whole milliseconds for a trace field (saturating: a delay can be as long as the policy's
+/// deadline, which the caller may set to `Duration::MAX`).
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trace_millis_saturate() {
+        assert_eq!(millis(Duration::from_micros(1_999)), 1);
+        assert_eq!(
+            millis(Duration::from_secs(u64::MAX / 1000)),
+            u64::MAX / 1000 * 1000
+        );
+        assert_eq!(millis(Duration::from_secs(u64::MAX)), u64::MAX);
+        assert_eq!(millis(Duration::MAX), u64::MAX);
+    }
 }

@@ -119,7 +119,9 @@ impl RetryPolicy {
                 .unwrap_or(u32::MAX),
         );
         let ceiling = exp.min(self.max_backoff);
-        ceiling.mul_f64(jitter())
+        // Checked rather than `mul_f64`, which panics on a product it cannot represent.
+        Duration::try_from_secs_f64(ceiling.as_secs_f64() * jitter())
+            .map_or(ceiling, |d| d.min(ceiling))
     }
 }
 

@@ -247,7 +247,7 @@ async fn write_on_blocking_thread(
         let mut written = 0u64;
         while let Some(mut buffer) = full_rx.blocking_recv() {
             out.write_all(&buffer)?;
-            written += buffer.len() as u64;
+            written = written.saturating_add(buffer.len() as u64);
             buffer.clear();
             // Fails only once the reader is gone (its future was dropped).
             let _ = empty_tx.try_send(buffer);
