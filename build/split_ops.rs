@@ -315,8 +315,10 @@ fn module(op: &OperationSpec, m: &Method) -> Result<TokenStream, String> {
     ));
     let module_doc = quote!(#![doc = #module_doc]);
     let op_doc = format!("`{id}`, returning the body of a successful response.");
-    let detailed_doc =
-        format!("`{id}`, returning the status, headers and body of a successful response.");
+    let detailed_doc = format!(
+        "`{id}`, returning the status, headers and body of a successful response, and the \
+         number of attempts it took ([`Response::attempts`])."
+    );
     let blocking_doc = "[`send`] for synchronous code: runs the call on the crate's own runtime.\n\n\
          Returns [`crate::Error::BlockingInRuntime`] instead of blocking when called inside an async runtime.";
     let blocking_detailed_doc = "[`send_detailed`] for synchronous code; see [`send_blocking`].";

@@ -120,6 +120,11 @@ impl CallContext {
         a.retry_in
     }
 
+    /// How many attempts the call has made so far.
+    fn attempts_made(&self) -> u32 {
+        self.attempts().attempt
+    }
+
     fn take_retry(&self) -> Option<Duration> {
         self.attempts().retry_in.take()
     }
@@ -189,6 +194,11 @@ impl Call {
         self.context().operation.clone()
     }
 
+    /// How many attempts the call has made so far, for [`Response::attempts`].
+    pub(crate) fn attempts(&self) -> u32 {
+        self.context().attempts_made()
+    }
+
     /// Ends an attempt: `None` when the retry policy repeats it (after dropping this
     /// attempt's result and waiting out the delay the exec hook chose), else the outcome.
     pub(crate) async fn settle<T>(
@@ -233,7 +243,7 @@ impl Call {
             Ok(rv) => {
                 let status = rv.status();
                 let headers = observed.map_or_else(|| rv.headers().clone(), |(_, h)| h);
-                Ok(Response::new(status, headers, rv.into_inner()))
+                Ok(Response::new(status, headers, rv.into_inner()).with_attempts(self.attempts()))
             }
             Err(GenError::ErrorResponse(rv)) => {
                 let status = rv.status();

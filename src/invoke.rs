@@ -64,7 +64,8 @@ pub(crate) async fn invoke(
             status: Some(status),
             source: Redacted::new(e),
         })?;
-        return decode(name, status, headers, &bytes);
+        return decode(name, status, headers, &bytes)
+            .map(|response| response.with_attempts(call.attempts()));
     }
 }
 

@@ -309,3 +309,63 @@ async fn invoke_retries_like_the_typed_call() {
     assert_eq!(e.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(server.requests().len(), 1);
 }
+
+/// A response says how many attempts the call took, through every layer: 1 for a
+/// first-try success, 2 after one retried 503.
+#[tokio::test]
+async fn a_response_counts_the_attempts_it_took() {
+    let ok = || Reply::json(200, json!({"id": "u"}));
+    let busy = || Reply::raw(503, "text/plain", "busy");
+    let server = Scripted::start().await;
+    let api = client(&server, fast());
+    let geopera = geopera::Geopera::from(api.clone());
+    let body = json!({"upload_id": "u", "status": "uploading", "bytes_uploaded": 1});
+
+    server.reply(ok());
+    let first = ops::uploads_progress::send_detailed(&api, &progress()).await;
+    assert_eq!(first.unwrap().attempts(), 1);
+    server.reply(busy()).reply(ok());
+    let second = ops::uploads_progress::send_detailed(&api, &progress()).await;
+    assert_eq!(second.unwrap().attempts(), 2);
+
+    server.reply(ok());
+    let first = geopera.uploads().progress(progress()).detailed().await;
+    assert_eq!(first.unwrap().attempts(), 1);
+    server.reply(busy()).reply(ok());
+    let second = geopera.uploads().progress(progress()).detailed().await;
+    assert_eq!(second.unwrap().attempts(), 2);
+
+    server.reply(ok());
+    let first = geopera
+        .invoke_detailed("uploads.progress", body.clone())
+        .await;
+    assert_eq!(first.unwrap().attempts(), 1);
+    server.reply(busy()).reply(ok());
+    let second = geopera.invoke_detailed("uploads.progress", body).await;
+    assert_eq!(second.unwrap().attempts(), 2);
+    assert_eq!(server.requests().len(), 9);
+}
+
+/// Issue #10's hazard: the first `uploads.complete` answer is lost after the server
+/// completed, the SDK repeats the call, and a server that does not replay its first result
+/// answers the repeat with no item ids. The response shows it took two attempts.
+#[tokio::test]
+async fn a_complete_whose_first_answer_was_lost_shows_the_repeat() {
+    let (base_url, requests) =
+        support::losing_first_answer(200, json!({"id": "u", "item_ids": []})).await;
+    let api = AuthenticatedClient::builder()
+        .base_url(base_url)
+        .token("t")
+        .retry_policy(fast())
+        .build()
+        .unwrap();
+    let done = geopera::Geopera::from(api)
+        .uploads()
+        .complete("u")
+        .detailed()
+        .await
+        .unwrap();
+    assert_eq!(done.attempts(), 2, "the lost answer was retried");
+    assert_eq!(done.body()["item_ids"], json!([]));
+    assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 2);
+}

@@ -97,7 +97,7 @@ impl Geopera {
             .map(Response::into_body)
     }
 
-    /// [`Geopera::invoke`], returning status and headers too.
+    /// [`Geopera::invoke`], returning status, headers and the attempt count too.
     pub async fn invoke_detailed(
         &self,
         operation: &str,

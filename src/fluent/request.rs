@@ -114,7 +114,8 @@ impl<'a, Op: Operation> Request<'a, Op> {
         self.input.as_ref()
     }
 
-    /// Sends the call and returns the full [`Response`] (status, headers, body).
+    /// Sends the call and returns the full [`Response`]: status, headers, body, and how
+    /// many attempts the call took ([`Response::attempts`]).
     pub fn detailed(self) -> BoxFuture<'a, Result<Response<Op::Output>, Error>> {
         let client = self.client;
         Box::pin(async move {

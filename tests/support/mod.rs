@@ -178,3 +178,58 @@ pub async fn dropping_server(head_and_partial_body: &'static str) -> String {
     });
     format!("http://{addr}")
 }
+
+/// A server whose first answer is lost: it reads each request whole, closes the first
+/// connection without answering (as when a response is lost after the server acted), and
+/// answers every later request with `status` and the JSON `body`. Returns its base URL and
+/// the number of requests it has read.
+pub async fn losing_first_answer(
+    status: u16,
+    body: serde_json::Value,
+) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let seen = Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    let body = body.to_string();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            if !read_request(&mut socket).await {
+                continue;
+            }
+            if counter.fetch_add(1, Ordering::SeqCst) > 0 {
+                let answer = format!(
+                    "HTTP/1.1 {status} Answer\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(answer.as_bytes()).await;
+            }
+            let _ = socket.shutdown().await;
+        }
+    });
+    (format!("http://{addr}"), seen)
+}
+
+/// Reads one HTTP/1.1 request, head and `content-length` body; `false` if it breaks off.
+async fn read_request(socket: &mut tokio::net::TcpStream) -> bool {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        if let Some(end) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            if data.len() >= end + 4 + length {
+                return true;
+            }
+        }
+        match socket.read(&mut buf).await {
+            Ok(0) | Err(_) => return false,
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+        }
+    }
+}
