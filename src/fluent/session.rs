@@ -69,6 +69,15 @@ impl UploadSession {
     /// Completes the session, returning the decoded JSON (`{"id", "item_ids"}`). If the
     /// completion fails, the session is failed with `error_step` `"complete"` (releasing
     /// the reservation) and the completion's error is returned.
+    ///
+    /// The completion is retried like any idempotent call. If its first answer was lost
+    /// after the server completed the session, a server that does not replay its first
+    /// result answers the repeat with `item_ids: []`: then the items exist, but this
+    /// returns no ids for them, and nothing here tells that apart from a first answer.
+    /// Where that difference matters, drive the session with the plain calls instead of
+    /// this guard (a guard dropped open fails its session) and complete it with
+    /// [`Uploads::complete`](crate::fluent::Uploads::complete)`(id).detailed()`, whose
+    /// [`Response::attempts`](crate::Response::attempts) says whether it was repeated.
     pub async fn complete(mut self) -> Result<Value, Error> {
         self.open = false;
         match self

@@ -76,6 +76,14 @@ impl<'a> Uploads<'a> {
     /// `uploads.complete`: creates the items and returns decoded JSON
     /// (`{"id": ..., "item_ids": [...]}`). The body may be the model, JSON, an upload id
     /// (`&str`), or `()` for `{}`.
+    ///
+    /// `complete` is idempotent, so the retry policy repeats it after a 503, a timeout or
+    /// a dropped connection. If the first answer was lost *after* the server completed the
+    /// session, the repeat meets a session that is already complete, and a server that
+    /// does not replay its first result answers it with `item_ids: []`: the items exist
+    /// but their ids are not in this answer. `.detailed()` shows it:
+    /// [`Response::attempts`](crate::Response::attempts) above 1 with an empty `item_ids`
+    /// means the ids were in the lost answer, not that no item was created.
     pub fn complete(self, body: impl IntoInput<UploadsCompleteBody>) -> Request<'a, Complete> {
         Request::new(&self.geopera.client, body)
     }
