@@ -15,7 +15,7 @@ pub fn generate(spec: serde_json::Value) -> Result<syn::File, String> {
         settings
             .with_interface(InterfaceStyle::Positional)
             .with_tag(TagStyle::Merged)
-            .with_inner_type(quote!(crate::call::CallContext))
+            .with_inner_type(quote!(crate::client::Settings))
             .with_derive("PartialEq")
             // Signed URLs must not print their signature: a hand-written type with a
             // redacting Debug replaces the generated one.

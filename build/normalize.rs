@@ -11,7 +11,6 @@ use serde_json::{Map, Value, json};
 use std::fmt;
 
 /// Name of the component schema that every operation's error responses are folded into.
-pub const ERROR_BODY: &str = "ErrorBody";
 /// Operation extension recording that the request body may be omitted (we send `{}`).
 pub const OPTIONAL_BODY_EXT: &str = "x-geopera-optional-body";
 
@@ -66,7 +65,7 @@ pub fn normalize(mut doc: Value) -> Result<Value> {
     })?;
     drop_inline_titles(&mut doc);
     problem_json_as_json(&mut doc);
-    fold_error_responses(&mut doc)?;
+    check_error_responses(&mut doc)?;
     optional_request_bodies(&mut doc)?;
     name_inline_bodies(&mut doc)?;
     non_nullable_parameters(&mut doc);
@@ -446,118 +445,45 @@ fn is_success(code: &str) -> bool {
     code.starts_with('2')
 }
 
-/// How many properties a schema requires; a `$ref` is looked up in the components.
-fn required_count(doc: &Value, schema: &Value) -> usize {
-    let target = match schema.get("$ref").and_then(Value::as_str) {
-        Some(r) => r
-            .strip_prefix('#')
-            .and_then(|p| doc.pointer(p))
-            .unwrap_or(schema),
-        None => schema,
-    };
-    target
-        .get("required")
-        .and_then(Value::as_array)
-        .map_or(0, Vec::len)
-}
-
-/// progenitor accepts one error type per operation. Every distinct error body schema of an
-/// operation is folded into one `oneOf` component ([`ERROR_BODY`], then `ErrorBody2`, ... for
-/// other sets). Variants are ordered by how many properties they require, most first, so
-/// the stricter shape (Problem: title, status, detail) wins over the looser one
-/// (HTTPValidationError: none) when a body could be read as either.
-pub fn fold_error_responses(doc: &mut Value) -> Result {
-    let snapshot = doc.clone();
-    let mut sets: Vec<Vec<Value>> = Vec::new();
-    let mut assignments: Vec<(String, String, usize)> = Vec::new();
+/// Error responses must be JSON (after [`problem_json_as_json`]): the SDK decodes them by
+/// status (a Problem, or on 422 an HTTPValidationError), so another media type is named here.
+pub fn check_error_responses(doc: &mut Value) -> Result {
     for (at, id, op) in operations_mut(doc) {
         let Some(responses) = op.get("responses").and_then(Value::as_object) else {
             continue;
         };
-        let mut distinct: Vec<Value> = Vec::new();
         for (code, response) in responses {
             if is_success(code) {
                 continue;
             }
-            if let Some(content) = response.get("content").and_then(Value::as_object) {
-                if content.keys().any(|k| k != "application/json") {
-                    let p = format!("{at}/responses/{}/content", escape(code));
-                    return Err(err(
-                        id.as_deref(),
-                        &p,
-                        "error responses must be JSON; found another media type",
-                    ));
-                }
-                if let Some(schema) = content
-                    .get("application/json")
-                    .and_then(|m| m.get("schema"))
-                    && !distinct.contains(schema)
-                {
-                    distinct.push(schema.clone());
-                }
-            }
-        }
-        if distinct.len() < 2 {
-            continue;
-        }
-        distinct.sort_by_key(|s| std::cmp::Reverse(required_count(&snapshot, s)));
-        let index = match sets.iter().position(|s| *s == distinct) {
-            Some(i) => i,
-            None => {
-                sets.push(distinct);
-                sets.len() - 1
-            }
-        };
-        assignments.push((at, id.unwrap_or_default(), index));
-    }
-    let name = |i: usize| {
-        if i == 0 {
-            ERROR_BODY.to_owned()
-        } else {
-            format!("{ERROR_BODY}{}", i + 1)
-        }
-    };
-    for (i, set) in sets.iter().enumerate() {
-        let schemas = doc
-            .pointer_mut("/components")
-            .and_then(Value::as_object_mut)
-            .map(|c| c.entry("schemas").or_insert_with(|| json!({})));
-        let Some(Value::Object(schemas)) = schemas else {
-            return Err(err(None, "/components", "components must be an object"));
-        };
-        if schemas.contains_key(&name(i)) {
-            return Err(err(
-                None,
-                &format!("/components/schemas/{}", name(i)),
-                "name reserved for folded error bodies is already taken",
-            ));
-        }
-        schemas.insert(
-            name(i),
-            json!({ "description": "Any error body this operation documents.", "oneOf": set }),
-        );
-    }
-    for (at, id, index) in assignments {
-        let reference = json!({ "$ref": format!("#/components/schemas/{}", name(index)) });
-        let responses = doc
-            .pointer_mut(&format!("{at}/responses"))
-            .and_then(Value::as_object_mut);
-        let Some(responses) = responses else {
-            return Err(err(Some(&id), &at, "responses vanished while folding"));
-        };
-        for (code, response) in responses.iter_mut() {
-            if is_success(code) {
-                continue;
-            }
-            if let Some(response) = response.as_object_mut() {
-                response.insert(
-                    "content".into(),
-                    json!({ "application/json": { "schema": reference.clone() } }),
-                );
+            if let Some(content) = response.get("content").and_then(Value::as_object)
+                && content.keys().any(|k| k != "application/json")
+            {
+                let p = format!("{at}/responses/{}/content", escape(code));
+                return Err(err(
+                    id.as_deref(),
+                    &p,
+                    "error responses must be JSON; found another media type",
+                ));
             }
         }
     }
     Ok(())
+}
+
+/// progenitor's view of the document: only the success responses. Every other status then
+/// reaches the SDK as progenitor's "unexpected response" with its status, headers and body
+/// intact, and the SDK builds the error in one place (`Error::from_response`): progenitor
+/// would otherwise drop the status of a declared error whose body does not parse (an HTML
+/// 500 from a proxy), and want one error type per operation. The operation table keeps
+/// every declared status; this view is only handed to progenitor.
+pub fn success_responses_only(mut doc: Value) -> Value {
+    for (_, _, op) in operations_mut(&mut doc) {
+        if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+            responses.retain(|code, _| is_success(code));
+        }
+    }
+    doc
 }
 
 /// An optional or nullable request body becomes a required, non-nullable one and the
@@ -859,25 +785,34 @@ mod tests {
     }
 
     #[test]
-    fn errors_fold_into_one_body_with_problem_first() {
+    fn errors_stay_in_the_document_and_leave_progenitors_view() {
         let doc = normalize(op_doc(errors())).unwrap();
         assert_eq!(doc["openapi"], "3.0.3");
-        assert_eq!(
-            doc.pointer("/components/schemas/ErrorBody/oneOf").unwrap(),
-            &json!([{"$ref": "#/components/schemas/Problem"}, {"$ref": "#/components/schemas/HTTPValidationError"}])
-        );
         let op = doc.pointer("/paths/~1v1~1op~1a.b/post").unwrap();
-        for code in ["404", "422"] {
-            assert_eq!(
-                op["responses"][code]["content"]["application/json"]["schema"]["$ref"],
-                "#/components/schemas/ErrorBody"
-            );
-        }
+        assert_eq!(
+            op["responses"]["404"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/Problem"
+        );
         assert!(
             op["responses"]["404"]["content"]
                 .get("application/problem+json")
                 .is_none()
         );
+        let view = success_responses_only(doc.clone());
+        let responses = view
+            .pointer("/paths/~1v1~1op~1a.b/post/responses")
+            .and_then(Value::as_object)
+            .unwrap();
+        assert_eq!(responses.keys().collect::<Vec<_>>(), ["200"]);
+        assert_eq!(view["components"], doc["components"]);
+    }
+
+    #[test]
+    fn a_non_json_error_body_is_named() {
+        let mut responses = errors();
+        responses["404"] = json!({"content": {"text/html": {"schema": {"type": "string"}}}});
+        let e = normalize(op_doc(responses)).unwrap_err().to_string();
+        assert!(e.contains("a.b") && e.contains("404"), "{e}");
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! Pass 3 of code generation: one public module per operation under `geopera::ops`.
 //!
-//! Each module holds the operation's constants (`OPERATION_ID`, `PATH`, `REQUIRED_SCOPE`,
-//! ...), its `Input`/`Output` types and the `send`/`send_detailed` functions (plus blocking
-//! twins) that call the progenitor client method and map its result into `geopera::Error`.
-//! The method's signature is read from progenitor's own output, so the types always agree.
+//! Each module holds the operation's row of the operation table (`SPEC`), its `Input` and
+//! `Output` types, a marker type implementing `geopera::Operation`, and the
+//! `send`/`send_detailed` functions (plus blocking twins) that hand the progenitor client
+//! method to the one call loop in `src/call.rs`. The method's signature, URL and HTTP
+//! method are read from progenitor's own output by their syntax, so the types always agree.
+//!
+//! [`table`] emits `OPERATIONS`, the one list of operations everything else derives from.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -85,7 +88,9 @@ struct Method {
     name: syn::Ident,
     args: Vec<(syn::Ident, syn::Type)>,
     output: syn::Type,
+    /// The URL template of the method's `format!("{}/path", self.baseurl)`.
     url_literal: String,
+    /// The upper-case HTTP method of its `self.client.<method>(url)` call.
     http_method: String,
 }
 
@@ -111,6 +116,48 @@ impl VisitMut for Retarget {
     fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
         r.lifetime = None;
         syn::visit_mut::visit_type_reference_mut(self, r);
+    }
+}
+
+/// The HTTP methods reqwest's `Client` has a builder for.
+const HTTP_METHODS: [&str; 6] = ["get", "put", "post", "delete", "patch", "head"];
+
+/// Finds, in one generated method's body, the URL template (the string literal that opens
+/// `format!(..)`) and the HTTP method (`self.client.post(url)`), by their syntax.
+#[derive(Default)]
+struct Route {
+    url_literal: Option<String>,
+    http_method: Option<String>,
+}
+
+impl<'ast> syn::visit::Visit<'ast> for Route {
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        if self.url_literal.is_none() && mac.path.is_ident("format") {
+            let args = mac.parse_body_with(
+                syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated,
+            );
+            if let Ok(args) = args
+                && let Some(syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                })) = args.first()
+            {
+                self.url_literal = Some(s.value());
+            }
+        }
+        syn::visit::visit_macro(self, mac);
+    }
+
+    fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        let on_http_client = matches!(
+            &*call.receiver,
+            syn::Expr::Field(f) if matches!(&f.member, syn::Member::Named(n) if n == "client")
+        );
+        let name = call.method.to_string();
+        if on_http_client && self.http_method.is_none() && HTTP_METHODS.contains(&name.as_str()) {
+            self.http_method = Some(name.to_uppercase());
+        }
+        syn::visit::visit_expr_method_call(self, call);
     }
 }
 
@@ -146,20 +193,15 @@ fn methods(file: &syn::File) -> Result<Vec<Method>, String> {
                     f.sig.ident
                 )
             })?;
-            let body = quote!(#f).to_string();
-            let url_literal = body
-                .split("format ! (\"")
-                .nth(1)
-                .and_then(|rest| rest.split('"').next())
-                .unwrap_or_default()
-                .to_owned();
-            let http_method = [
-                "get", "put", "post", "delete", "patch", "head", "options", "trace",
-            ]
-            .into_iter()
-            .find(|m| body.contains(&format!("client . {m} (url)")))
-            .unwrap_or_default()
-            .to_uppercase();
+            let mut route = Route::default();
+            syn::visit::Visit::visit_block(&mut route, &f.block);
+            let (Some(url_literal), Some(http_method)) = (route.url_literal, route.http_method)
+            else {
+                return Err(format!(
+                    "method `{}`: no `format!(\"{{}}/...\", ..)` URL or `self.client.<method>(url)` call found",
+                    f.sig.ident
+                ));
+            };
             out.push(Method {
                 name: f.sig.ident.clone(),
                 args,
@@ -210,18 +252,14 @@ fn url_literal_for(path: &str) -> String {
     out
 }
 
-/// A `#[doc = "..."]` attribute.
-fn doc_attr(text: &str) -> TokenStream {
-    quote!(#[doc = #text])
-}
-
-/// Emits `pub mod <op> { ... }` for every operation; fails naming any operation progenitor
-/// produced no method for, or any method no operation claims.
+/// Emits `pub mod <op> { ... }` for every operation and the table derived from the same
+/// pairs; fails naming any operation progenitor produced no method for, or any method no
+/// operation claims.
 pub fn split(doc: &Value, file: &syn::File) -> Result<TokenStream, String> {
     let ops = operations(doc);
     let mut methods = methods(file)?;
-    let mut modules = Vec::new();
-    for op in &ops {
+    let mut pairs = Vec::new();
+    for op in ops {
         let want = url_literal_for(&op.path);
         let Some(pos) = methods
             .iter()
@@ -232,8 +270,7 @@ pub fn split(doc: &Value, file: &syn::File) -> Result<TokenStream, String> {
                 op.id, op.method, op.path
             ));
         };
-        let m = methods.remove(pos);
-        modules.push(module(op, &m)?);
+        pairs.push((op, methods.remove(pos)));
     }
     if let Some(m) = methods.first() {
         return Err(format!(
@@ -241,11 +278,22 @@ pub fn split(doc: &Value, file: &syn::File) -> Result<TokenStream, String> {
             m.name
         ));
     }
-    Ok(quote!(#(#modules)*))
+    let modules = pairs
+        .iter()
+        .map(|(op, m)| module(op, m))
+        .collect::<Result<Vec<_>, _>>()?;
+    let table = table(&pairs);
+    Ok(quote!(#(#modules)* #table))
+}
+
+/// The marker type of an operation: `uploads_initiate` -> `UploadsInitiate`.
+fn marker(module: &syn::Ident) -> syn::Ident {
+    format_ident!("{}", super::normalize::pascal(&module.to_string()))
 }
 
 fn module(op: &OperationSpec, m: &Method) -> Result<TokenStream, String> {
     let name = &m.name;
+    let marker = marker(name);
     let id = &op.id;
     let path = &op.path;
     let method = &op.method;
@@ -254,14 +302,30 @@ fn module(op: &OperationSpec, m: &Method) -> Result<TokenStream, String> {
         Some(s) => quote!(Some(#s)),
         None => quote!(None),
     };
+    let statuses = op
+        .statuses
+        .iter()
+        .map(|s| {
+            s.parse::<u16>()
+                .map_err(|_| format!("operation `{id}`: status `{s}` is not a number"))
+        })
+        .collect::<Result<Vec<u16>, String>>()?;
+    let summary = op.doc.lines().next().unwrap_or_default().trim().to_owned();
+    let module_name = name.to_string();
     let output = &m.output;
+    // The module's functions take the body and any parameter besides the credential;
+    // the trait's generic path takes only the body and leaves other parameters unset.
     let mut params = Vec::new();
     let mut call_args = Vec::new();
+    let mut arg_names = Vec::new();
+    let mut defaults = Vec::new();
     let mut input = None;
     for (arg, ty) in &m.args {
         if arg == "x_api_key" {
-            call_args.push(quote!(call.api_key()));
-        } else if arg == "body" {
+            call_args.push(quote!(client.api_key()));
+            continue;
+        }
+        if arg == "body" {
             let syn::Type::Reference(r) = ty else {
                 return Err(format!(
                     "operation `{id}`: body argument is not a reference"
@@ -269,29 +333,27 @@ fn module(op: &OperationSpec, m: &Method) -> Result<TokenStream, String> {
             };
             input = Some((*r.elem).clone());
             params.push(quote!(body: &Input));
-            call_args.push(quote!(body));
+            defaults.push(quote!(body));
         } else {
+            let is_option = matches!(ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Option"));
+            if !is_option {
+                return Err(format!(
+                    "operation `{id}`: required parameter `{arg}` besides the body is not supported by the generic path"
+                ));
+            }
             params.push(quote!(#arg: #ty));
-            call_args.push(quote!(#arg));
+            defaults.push(quote!(None));
         }
+        call_args.push(quote!(#arg));
+        arg_names.push(quote!(#arg));
     }
-    let arg_names: Vec<TokenStream> = m
-        .args
-        .iter()
-        .filter(|(a, _)| a != "x_api_key")
-        .map(|(a, _)| quote!(#a))
-        .collect();
-    let input_alias = match &input {
-        Some(ty) => {
-            let text = if op.optional_body {
-                "The request body model. The API accepts this body left out; `Input::default()` sends `{}`."
-            } else {
-                "The request body model."
-            };
-            let d = doc_attr(text);
-            quote!(#d pub type Input = #ty;)
-        }
-        None => quote!(),
+    let Some(input) = input else {
+        return Err(format!("operation `{id}` has no request body"));
+    };
+    let input_doc = if op.optional_body {
+        "The request body model. The API accepts this body left out; `Input::default()` sends `{}`."
+    } else {
+        "The request body model."
     };
 
     let mut module_doc = format!("`{id}`: `{method} {path}`");
@@ -306,6 +368,7 @@ fn module(op: &OperationSpec, m: &Method) -> Result<TokenStream, String> {
     module_doc.push_str(&format!(
         "Declared statuses: {}. A documented error arrives as [`crate::Error::Problem`] or \
          [`crate::Error::Validation`]; anything else maps to another [`crate::Error`] variant.\n\n\
+         From the fluent client: `geopera.call({marker}, body)` (the generic path, [`{marker}`]).\n\n\
          | Python (`geopera.api.operations.{name}`) | Rust (`geopera::ops::{name}`) |\n|---|---|\n\
          | `asyncio(client=client, body=...)` | [`send`]`(&client, &body).await` |\n\
          | `asyncio_detailed(...)` | [`send_detailed`]`(&client, &body).await` |\n\
@@ -314,6 +377,10 @@ fn module(op: &OperationSpec, m: &Method) -> Result<TokenStream, String> {
         op.statuses.join(", ")
     ));
     let module_doc = quote!(#![doc = #module_doc]);
+    let marker_doc = format!(
+        "`{id}` as a type: the [`crate::Operation`] that the fluent client's generic path \
+         (`geopera.call({marker}, body)`) and `invoke` send."
+    );
     let op_doc = format!("`{id}`, returning the body of a successful response.");
     let detailed_doc = format!(
         "`{id}`, returning the status, headers and body of a successful response, and the \
@@ -327,25 +394,47 @@ fn module(op: &OperationSpec, m: &Method) -> Result<TokenStream, String> {
             #module_doc
             use crate::{AuthenticatedClient, Error, Response};
 
-            /// The operation id, as the API and the Python SDK spell it.
-            pub const OPERATION_ID: &str = #id;
-            /// The HTTP method.
-            pub const METHOD: &str = #method;
-            /// The path, relative to the client's base URL.
-            pub const PATH: &str = #path;
-            /// The token scope the operation requires (`x-required-scope`).
-            pub const REQUIRED_SCOPE: Option<&str> = #scope;
-            /// Whether repeating the call is safe (`x-idempotent`); the retry policy only
-            /// retries error responses of idempotent operations.
-            pub const IDEMPOTENT: bool = #idempotent;
-            #input_alias
+            /// This operation's row of [`crate::ops::OPERATIONS`].
+            pub const SPEC: crate::ops::OperationSpec = crate::ops::OperationSpec {
+                id: #id,
+                method: #method,
+                path: #path,
+                required_scope: #scope,
+                idempotent: #idempotent,
+                statuses: &[#(#statuses),*],
+                summary: #summary,
+                module: #module_name,
+            };
+            /// The operation id, as the API and the Python SDK spell it ([`SPEC`]`.id`).
+            pub const OPERATION_ID: &str = SPEC.id;
+            /// The HTTP method ([`SPEC`]`.method`).
+            pub const METHOD: &str = SPEC.method;
+            /// The path, relative to the client's base URL ([`SPEC`]`.path`).
+            pub const PATH: &str = SPEC.path;
+            /// The token scope the operation requires ([`SPEC`]`.required_scope`).
+            pub const REQUIRED_SCOPE: Option<&str> = SPEC.required_scope;
+            /// Whether repeating the call is safe ([`SPEC`]`.idempotent`).
+            pub const IDEMPOTENT: bool = SPEC.idempotent;
+            #[doc = #input_doc]
+            pub type Input = #input;
             /// The success body model.
             pub type Output = #output;
 
-            pub(crate) const META: crate::call::OperationMeta = crate::call::OperationMeta {
-                id: OPERATION_ID,
-                idempotent: IDEMPOTENT,
-            };
+            #[doc = #marker_doc]
+            #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+            pub struct #marker;
+
+            impl crate::Operation for #marker {
+                const SPEC: &'static crate::ops::OperationSpec = &SPEC;
+                type Input = Input;
+                type Output = Output;
+                fn send_detailed<'a>(
+                    client: &'a AuthenticatedClient,
+                    body: &'a Input,
+                ) -> impl std::future::Future<Output = Result<Response<Output>, Error>> + Send + 'a {
+                    send_detailed(client, #(#defaults),*)
+                }
+            }
 
             #[doc = #op_doc]
             pub async fn send(client: &AuthenticatedClient, #(#params),*) -> Result<Output, Error> {
@@ -354,13 +443,7 @@ fn module(op: &OperationSpec, m: &Method) -> Result<TokenStream, String> {
 
             #[doc = #detailed_doc]
             pub async fn send_detailed(client: &AuthenticatedClient, #(#params),*) -> Result<Response<Output>, Error> {
-                let call = client.call(&META);
-                loop {
-                    let result = call.client().#name(#(#call_args),*).await;
-                    if let Some(outcome) = call.settle(result).await {
-                        return outcome;
-                    }
-                }
+                crate::call::run(client, &SPEC, |api| api.#name(#(#call_args),*)).await
             }
 
             #[doc = #blocking_doc]
@@ -375,18 +458,49 @@ fn module(op: &OperationSpec, m: &Method) -> Result<TokenStream, String> {
                 crate::blocking::block_on(OPERATION_ID, send_detailed(client, #(#arg_names),*))
             }
         }
+        pub use #name::#marker;
     })
 }
 
-/// The operation table the dynamic `invoke` uses: id, method, path, idempotent.
-pub fn table(doc: &Value) -> TokenStream {
-    let rows = operations(doc).into_iter().map(|op| {
-        let (id, method, path, idem) = (op.id, op.method, op.path, op.idempotent);
-        quote!((#id, #method, #path, #idem))
-    });
+/// The operation table and what derives from it: `OPERATIONS` (one row per operation, in
+/// document order), the `InputModel` marks on every body model, and `visit`, the dispatch
+/// from an operation id to its marker type.
+fn table(pairs: &[(OperationSpec, Method)]) -> TokenStream {
+    let mut rows = Vec::new();
+    let mut arms = Vec::new();
+    let mut inputs: Vec<String> = Vec::new();
+    let mut input_impls = Vec::new();
+    for (op, m) in pairs {
+        let name = &m.name;
+        let marker = marker(name);
+        let id = &op.id;
+        rows.push(quote!(#name::SPEC));
+        arms.push(quote!(#id => Some(visitor.visit::<#name::#marker>())));
+        if let Some((_, syn::Type::Reference(r))) = m.args.iter().find(|(a, _)| a == "body") {
+            let ty = &*r.elem;
+            let key = quote!(#ty).to_string();
+            if !inputs.contains(&key) {
+                inputs.push(key);
+                input_impls.push(quote!(impl crate::ops::InputModel for #ty {}));
+            }
+        }
+    }
     quote! {
-        /// Every operation of the document: (operation id, method, path, idempotent).
-        pub(crate) const OPERATIONS: &[(&str, &str, &str, bool)] = &[#(#rows),*];
+        /// Every operation of the document, in document order: the one list the typed
+        /// modules, `invoke`, the retry policy and the tests derive from.
+        pub const OPERATIONS: &[OperationSpec] = &[#(#rows),*];
+
+        #(#input_impls)*
+
+        /// Runs `visitor` with the [`Operation`] whose id is `id`: how code that learns an
+        /// operation id at run time (`invoke`, a command line, a test double) reaches its
+        /// typed call and models. `None` for an id the document does not have.
+        pub fn visit<V: OperationVisitor>(id: &str, visitor: V) -> Option<V::Output> {
+            match id {
+                #(#arms,)*
+                _ => None,
+            }
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use progenitor_client::ClientInfo;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
 use crate::auth::Credential;
@@ -30,12 +31,17 @@ pub struct AuthenticatedClient {
     pub(crate) shared: Arc<Shared>,
 }
 
-/// What every call of one client shares.
+/// What every call of one client shares: progenitor's client (base URL, connection pool
+/// and the [`Settings`] its hooks read), built once, and the retry policy.
 pub(crate) struct Shared {
-    pub(crate) base_url: String,
-    pub(crate) http: reqwest::Client,
-    pub(crate) credential: Credential,
+    pub(crate) api: crate::generated::Client,
     pub(crate) retry: RetryPolicy,
+}
+
+/// What the progenitor hooks add to every request of one client.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub(crate) credential: Credential,
     pub(crate) timeout: Option<Duration>,
     pub(crate) headers: HeaderMap,
 }
@@ -62,7 +68,7 @@ impl AuthenticatedClient {
 
     /// The base URL, without a trailing slash.
     pub fn base_url(&self) -> &str {
-        &self.shared.base_url
+        self.shared.api.baseurl()
     }
 
     /// The retry policy in force.
@@ -72,15 +78,10 @@ impl AuthenticatedClient {
 
     /// A client sharing this one's connection pool and settings, with another retry policy.
     pub fn with_retry_policy(&self, retry: RetryPolicy) -> AuthenticatedClient {
-        let s = &self.shared;
         AuthenticatedClient {
             shared: Arc::new(Shared {
-                base_url: s.base_url.clone(),
-                http: s.http.clone(),
-                credential: s.credential.clone(),
+                api: self.shared.api.clone(),
                 retry,
-                timeout: s.timeout,
-                headers: s.headers.clone(),
             }),
         }
     }
@@ -88,16 +89,25 @@ impl AuthenticatedClient {
     /// The underlying connection pool. It carries no credentials (they are added to API
     /// requests only), so it is safe for PUT/GET of signed URLs.
     pub fn http_client(&self) -> &reqwest::Client {
-        &self.shared.http
+        self.shared.api.client()
+    }
+
+    /// The `x-api-key` value, when the client authenticates that way (the generated
+    /// methods take it as a parameter).
+    pub(crate) fn api_key(&self) -> Option<&str> {
+        match &self.shared.api.inner().credential {
+            Credential::ApiKey(k) => Some(k),
+            Credential::Bearer(_) => None,
+        }
     }
 }
 
 impl fmt::Debug for AuthenticatedClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AuthenticatedClient")
-            .field("base_url", &self.shared.base_url)
-            .field("credential", &self.shared.credential)
-            .field("timeout", &self.shared.timeout)
+            .field("base_url", &self.base_url())
+            .field("credential", &self.shared.api.inner().credential)
+            .field("timeout", &self.shared.api.inner().timeout)
             .field("retry", &self.shared.retry)
             .finish_non_exhaustive()
     }
@@ -318,14 +328,15 @@ impl ClientBuilder {
         headers
             .entry(reqwest::header::USER_AGENT)
             .or_insert(HeaderValue::from_static(USER_AGENT));
+        let settings = Settings {
+            credential,
+            timeout: self.timeout,
+            headers,
+        };
         Ok(AuthenticatedClient {
             shared: Arc::new(Shared {
-                base_url: self.base_url,
-                http,
-                credential,
+                api: crate::generated::Client::new_with_client(&self.base_url, http, settings),
                 retry: self.retry,
-                timeout: self.timeout,
-                headers,
             }),
         })
     }

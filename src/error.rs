@@ -7,11 +7,15 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
-use reqwest::header::HeaderMap;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+
+use progenitor_client::Error as GenError;
 
 use crate::models::{HttpValidationError, Problem};
+use crate::ops::OperationSpec;
 use crate::redact;
 
 /// Everything that can go wrong with an operation.
@@ -361,11 +365,136 @@ impl Error {
         }
     }
 
-    /// The `Retry-After` delay the server asked for, from now: its delta-seconds, or the
-    /// time until its HTTP-date (zero for a date in the past).
-    pub fn retry_after(&self) -> Option<std::time::Duration> {
-        self.headers().and_then(crate::retry::retry_after)
+    /// The `Retry-After` delay the server asked for, in whole seconds.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.headers()
+            .and_then(|h| retry_after_at(h, SystemTime::now()))
     }
+}
+
+/// `Retry-After` as a delay from `now`, in either of its forms: delta-seconds, or an
+/// HTTP-date (a date in the past is no delay). `None` when absent or unreadable. Nothing in
+/// the header can make it panic: more seconds than a `u64` holds is the longest delay, and
+/// a date is only compared with `now`.
+fn retry_after_at(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // All digits: only too many of them fails to parse.
+        return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// The most of an error response's body read to decode it; a longer body is kept as a
+/// snippet and reported as not the declared JSON.
+const ERROR_BODY_LIMIT: usize = 1 << 20;
+
+impl Error {
+    /// The error for one failed attempt of operation `spec`, from progenitor's result: the
+    /// one place where a response, a transport failure or an undecodable body becomes an
+    /// [`Error`]. progenitor sees only the success responses (`build/normalize.rs`), so
+    /// every other status arrives here whole and is decoded by [`Error::from_response`].
+    pub(crate) async fn from_generated(spec: &'static OperationSpec, error: GenError) -> Error {
+        let operation = Cow::Borrowed(spec.id);
+        let success = || StatusCode::from_u16(spec.success_status()).unwrap_or(StatusCode::OK);
+        match error {
+            GenError::UnexpectedResponse(response) => Error::from_response(spec, response).await,
+            GenError::ErrorResponse(value) => Error::UnexpectedStatus {
+                operation,
+                status: value.status(),
+                headers: Box::new(value.headers().clone()),
+                body: BodySnippet::new(b""),
+            },
+            GenError::InvalidResponsePayload(bytes, source) => Error::Decode {
+                operation,
+                status: success(),
+                headers: Box::default(),
+                body: BodySnippet::new(&bytes),
+                source: Redacted::new(source),
+            },
+            GenError::ResponseBodyError(e) => Error::Transport {
+                operation,
+                kind: TransportKind::of(&e),
+                status: Some(success()),
+                source: Redacted::new(e),
+            },
+            GenError::CommunicationError(e) | GenError::InvalidUpgrade(e) => Error::Transport {
+                operation,
+                kind: TransportKind::of(&e),
+                status: None,
+                source: Redacted::new(e),
+            },
+            GenError::InvalidRequest(message) | GenError::Custom(message) => Error::InvalidInput {
+                operation,
+                field: None,
+                message,
+            },
+        }
+    }
+
+    /// A response whose status is not the operation's success, decoded by its status: a
+    /// declared status with a Problem body is [`Error::Problem`], a 422 with FastAPI's
+    /// validation body [`Error::Validation`], a declared status with any other body
+    /// [`Error::Decode`] (status kept), and an undeclared status
+    /// [`Error::UnexpectedStatus`] whatever its body.
+    async fn from_response(spec: &'static OperationSpec, mut response: reqwest::Response) -> Error {
+        let operation = Cow::Borrowed(spec.id);
+        let status = response.status();
+        let headers = Box::new(std::mem::take(response.headers_mut()));
+        let bytes = read_bounded(response, ERROR_BODY_LIMIT).await;
+        if status.is_success() || !spec.declares(status.as_u16()) {
+            return Error::UnexpectedStatus {
+                operation,
+                status,
+                headers,
+                body: BodySnippet::new(&bytes),
+            };
+        }
+        let source = match serde_json::from_slice::<Problem>(&bytes) {
+            Ok(problem) => {
+                return Error::Problem {
+                    operation,
+                    status,
+                    problem: Box::new(problem),
+                    headers,
+                };
+            }
+            Err(e) => e,
+        };
+        if status == StatusCode::UNPROCESSABLE_ENTITY
+            && let Ok(error) = serde_json::from_slice::<HttpValidationError>(&bytes)
+        {
+            return Error::Validation {
+                operation,
+                status,
+                error: Box::new(error),
+                headers,
+            };
+        }
+        Error::Decode {
+            operation,
+            status,
+            headers,
+            body: BodySnippet::new(&bytes),
+            source: Redacted::new(source),
+        }
+    }
+}
+
+/// Reads at most `limit` bytes of a body; a body that breaks off keeps what arrived.
+async fn read_bounded(mut response: reqwest::Response, limit: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    while out.len() < limit {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = limit.saturating_sub(out.len());
+                out.extend_from_slice(chunk.get(..room).unwrap_or(&chunk));
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    out
 }
 
 /// The first bytes of a response body, lossily decoded as UTF-8, with URL query strings and
@@ -437,6 +566,47 @@ impl fmt::Debug for BodySnippet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_dates_are_honoured_and_nothing_panics() {
+        use reqwest::header::HeaderValue;
+        // Wed, 21 Oct 2015 07:28:00 GMT
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480);
+        let at = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(RETRY_AFTER, HeaderValue::from_str(value).unwrap());
+            retry_after_at(&h, now)
+        };
+        let secs = |s| Some(Duration::from_secs(s));
+        assert_eq!(at("Wed, 21 Oct 2015 07:28:05 GMT"), secs(5));
+        assert_eq!(at("Wednesday, 21-Oct-15 07:28:05 GMT"), secs(5));
+        assert_eq!(at("Wed Oct 21 07:28:05 2015"), secs(5));
+        assert_eq!(at("Wed, 21 Oct 2015 07:28:00 GMT"), secs(0));
+        assert_eq!(
+            at("Wed, 21 Oct 2015 07:27:00 GMT"),
+            secs(0),
+            "past: no delay"
+        );
+        assert_eq!(at("Thu, 01 Jan 1970 00:00:00 GMT"), secs(0));
+        assert!(at("Fri, 31 Dec 9999 23:59:59 GMT") > secs(250_000_000_000));
+        assert_eq!(at(" 7 "), secs(7));
+        assert_eq!(at("18446744073709551615"), secs(u64::MAX));
+        assert_eq!(
+            at("99999999999999999999999"),
+            secs(u64::MAX),
+            "too many seconds to count is still a delay, the longest"
+        );
+        for nonsense in [
+            "",
+            "-1",
+            "+5",
+            "1.5",
+            "soon",
+            "Wed, 32 Oct 2015 07:28:00 GMT",
+        ] {
+            assert_eq!(at(nonsense), None, "{nonsense:?}");
+        }
+    }
 
     fn problem(status: i64, title: &str, detail: &str) -> Problem {
         serde_json::from_value(

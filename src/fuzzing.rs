@@ -4,21 +4,17 @@
 //! when an invariant breaks, so that the fuzzer reports the input. The targets in `fuzz/`
 //! call them (see `.ci/fuzz`); nothing else should, and nothing here is covered by semver.
 
-use std::borrow::Cow;
-use std::collections::HashMap;
+use std::any::Any;
 use std::future::Future;
 use std::pin::pin;
-use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
 
 use axum::response::IntoResponse;
-use progenitor_client::{ClientInfo, Error as GenError, ResponseValue};
+use progenitor_client::{Error as GenError, ResponseValue};
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::call::OperationMeta;
 use crate::dev_server::error::ApiError;
 use crate::dev_server::ops::{OPERATIONS, OpContext};
 use crate::dev_server::range::{ByteRange, parse_range};
@@ -27,60 +23,56 @@ use crate::dev_server::url::{decode_path, encode_component, encode_path, parse_q
 use crate::dev_server::validate::parse_body;
 use crate::dev_server::{DevConfig, DevState, SessionStatus};
 use crate::error::RETRYABLE_STATUSES;
-use crate::generated::types::ErrorBody;
 use crate::models::SignedUrlOutput;
-use crate::{AuthenticatedClient, BodySnippet, Error, Response, ops, redact};
+use crate::ops::{Operation, OperationVisitor};
+use crate::{BodySnippet, Error, ops, redact};
 
 // ----- response decoding -----
 
-/// The eight operations, in the order `op_index` picks them.
-const OPERATION_IDS: [&str; 8] = [
-    "uploads.initiate",
-    "uploads.signed_url",
-    "uploads.progress",
-    "uploads.complete",
-    "uploads.fail",
-    "items.asset.download",
-    "clip.job.download",
-    "clip.job.downloads",
-];
-
-/// Decodes `body` as the SDK decodes a response of the operation `op_index` picks (mod 8)
-/// with `status` and `headers` (`name: value` lines; unreadable lines are skipped), through
-/// both the typed `ops::<op>` path and the dynamic `invoke` path, then exercises every
-/// accessor of the result.
+/// Decodes `body` as the SDK decodes a response of the operation `op_index` picks from
+/// [`ops::OPERATIONS`] (modulo their number) with `status` and `headers` (`name: value`
+/// lines; unreadable lines are skipped): progenitor's status dispatch (its view of the
+/// document has only the success responses), then [`Error::from_generated`], exactly as
+/// `ops::<op>::send_detailed` runs them; then exercises every accessor of the result.
 ///
 /// Panics when: a status outside 100..=999 aside, anything panics; an error names another
-/// operation or status; an undeclared status is not [`Error::UnexpectedStatus`]; a declared
-/// error body decodes differently on the two paths; `Display` shows an unredacted URL query or
-/// token; a signed URL shows its query.
+/// operation or status; an undeclared status is not [`Error::UnexpectedStatus`]; `Display`
+/// shows an unredacted URL query or token; a signed URL shows its query.
 pub fn decode_response(op_index: u8, status: u16, headers: &str, body: &[u8]) {
     let Ok(status) = StatusCode::from_u16(status) else {
         return; // not a status an HTTP client can hand over
     };
+    let spec = &ops::OPERATIONS[usize::from(op_index) % ops::OPERATIONS.len()];
     let headers = header_map(headers);
-    let operation = OPERATION_IDS[usize::from(op_index % 8)];
-    let declared = declared_statuses(operation).contains(&status.as_u16());
-
-    let typed = decode_typed(operation, status, &headers, body);
-    match &typed {
-        Ok(response) => {
+    let declared = spec.declares(status.as_u16());
+    let decoded = ops::visit(
+        spec.id,
+        Decode {
+            status,
+            headers: &headers,
+            body,
+        },
+    )
+    .expect("every row of the table visits");
+    match &decoded {
+        Ok(response_status) => {
             assert!(
                 declared && status.is_success(),
-                "{operation}: {status} decoded as success"
+                "{}: {status} decoded as success",
+                spec.id
             );
-            assert_eq!(response.status(), status);
-            let _ = (response.headers(), response.request_id());
+            assert_eq!(*response_status, status);
         }
         Err(error) => {
-            check_error(error, operation, status);
+            check_error(error, spec.id, status);
             if !declared {
                 assert!(
                     matches!(error, Error::UnexpectedStatus { .. }),
-                    "{operation}: undeclared {status} gave {error:?}"
+                    "{}: undeclared {status} gave {error:?}",
+                    spec.id
                 );
                 let kept = error.body().map(BodySnippet::total_len);
-                assert_eq!(kept, Some(body.len().min(BodySnippet::LIMIT * 8)));
+                assert_eq!(kept, Some(body.len().min(1 << 20)));
             } else if status.is_success() {
                 assert!(matches!(error, Error::Decode { .. }), "{error:?}");
             } else {
@@ -88,84 +80,49 @@ pub fn decode_response(op_index: u8, status: u16, headers: &str, body: &[u8]) {
                     matches!(error, Error::Problem { .. } | Error::Decode { .. })
                         || (status == StatusCode::UNPROCESSABLE_ENTITY
                             && matches!(error, Error::Validation { .. })),
-                    "{operation}: declared {status} gave {error:?}"
+                    "{}: declared {status} gave {error:?}",
+                    spec.id
                 );
             }
         }
     }
-
-    let dynamic = crate::invoke::decode(Cow::Borrowed(operation), status, headers.clone(), body);
-    match &dynamic {
-        Ok(response) => {
-            assert!(status.is_success());
-            assert_eq!(response.status(), status);
-            let _ = (format!("{:?}", response.body()), response.request_id());
-        }
-        Err(error) => check_error(error, operation, status),
-    }
-
-    // Where both paths read a declared error body, they tell the same story. Successes are
-    // not compared: serde_json skips unknown fields without checking their UTF-8, escapes
-    // or number ranges, so a typed output accepts some bodies that `invoke`, which keeps
-    // every field as a `Value`, rejects.
-    if declared && let Err(e @ (Error::Problem { .. } | Error::Validation { .. })) = &typed {
-        let dynamic = dynamic.as_ref().err().map(ToString::to_string);
-        assert_eq!(Some(e.to_string()), dynamic);
-    }
 }
 
-/// The statuses each operation declares, read from the document `build.rs` generated from.
-fn declared_statuses(operation: &str) -> &'static [u16] {
-    static TABLE: OnceLock<HashMap<String, Vec<u16>>> = OnceLock::new();
-    let table = TABLE.get_or_init(|| {
-        let doc: Value =
-            serde_json::from_str(include_str!(concat!(env!("OUT_DIR"), "/normalized.json")))
-                .expect("build.rs writes valid JSON");
-        let mut table = HashMap::new();
-        for item in doc["paths"]
-            .as_object()
-            .into_iter()
-            .flat_map(|p| p.values())
-        {
-            for op in item.as_object().into_iter().flat_map(|m| m.values()) {
-                if let (Some(id), Some(responses)) =
-                    (op["operationId"].as_str(), op["responses"].as_object())
-                {
-                    let codes = responses.keys().filter_map(|k| k.parse().ok()).collect();
-                    table.insert(id.to_owned(), codes);
+/// One in-memory response of operation `O`, decoded as its typed call decodes it.
+struct Decode<'a> {
+    status: StatusCode,
+    headers: &'a HeaderMap,
+    body: &'a [u8],
+}
+
+impl OperationVisitor for Decode<'_> {
+    type Output = Result<StatusCode, Error>;
+
+    fn visit<O: Operation>(self) -> Result<StatusCode, Error> {
+        let mut response = axum::http::Response::new(self.body.to_vec());
+        *response.status_mut() = self.status;
+        *response.headers_mut() = self.headers.clone();
+        let response = reqwest::Response::from(response);
+        let success = self.status.is_success() && O::SPEC.declares(self.status.as_u16());
+        ready(async move {
+            let result = if success {
+                ResponseValue::<O::Output>::from_response::<()>(response).await
+            } else {
+                Err(GenError::UnexpectedResponse(response))
+            };
+            match result {
+                Ok(value) => {
+                    let output = value.into_inner();
+                    if let Some(signed) = (&output as &dyn Any).downcast_ref::<SignedUrlOutput>() {
+                        check_signed_url(signed);
+                    }
+                    let _ = format!("{output:?}");
+                    Ok(self.status)
                 }
+                Err(e) => Err(Error::from_generated(O::SPEC, e).await),
             }
-        }
-        table
-    });
-    table.get(operation).map_or(&[], Vec::as_slice)
-}
-
-fn header_map(lines: &str) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    for line in lines.lines() {
-        if let Some((name, value)) = line.split_once(':')
-            && let (Ok(name), Ok(value)) = (
-                HeaderName::from_bytes(name.trim().as_bytes()),
-                HeaderValue::from_str(value.trim()),
-            )
-        {
-            headers.append(name, value);
-        }
+        })
     }
-    headers
-}
-
-/// A client that is never used to send: only its per-call context is.
-fn offline_client() -> &'static AuthenticatedClient {
-    static CLIENT: OnceLock<AuthenticatedClient> = OnceLock::new();
-    CLIENT.get_or_init(|| {
-        AuthenticatedClient::builder()
-            .base_url("http://127.0.0.1:9")
-            .token("fuzz")
-            .build()
-            .expect("a loopback client builds")
-    })
 }
 
 /// Runs a future that cannot wait on anything (its response is in memory) to completion.
@@ -173,72 +130,6 @@ fn ready<F: Future>(future: F) -> F::Output {
     match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(output) => output,
         Poll::Pending => panic!("decoding an in-memory response waited: it would hang"),
-    }
-}
-
-/// The typed path: the generated client's status dispatch on a response built in memory,
-/// then [`crate::call::Call::finish`], exactly as `ops::<op>::send_detailed` runs them.
-fn typed<T: DeserializeOwned>(
-    meta: &OperationMeta,
-    status: StatusCode,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Response<T>, Error> {
-    let call = offline_client().call(meta);
-    // What the exec hook does with the response it hands back: the headers move into the
-    // call's context, the generated code sees none.
-    call.client().inner().begin_attempt();
-    call.client().inner().observe(status, headers.clone());
-    let mut response = axum::http::Response::new(body.to_vec());
-    *response.status_mut() = status;
-    let response = reqwest::Response::from(response);
-    let declared = declared_statuses(meta.id).contains(&status.as_u16());
-    ready(async move {
-        // The generated methods: the declared success status decodes the output, a declared
-        // error status the error body, anything else is an unexpected response.
-        let result = if !declared {
-            Err(GenError::UnexpectedResponse(response))
-        } else if status.is_success() {
-            ResponseValue::<T>::from_response::<ErrorBody>(response).await
-        } else {
-            match ResponseValue::<ErrorBody>::from_response(response).await {
-                Ok(error) => Err(GenError::ErrorResponse(error)),
-                Err(e) => Err(e),
-            }
-        };
-        call.finish(result).await
-    })
-}
-
-/// The typed path for `operation`, the output checked and reduced to `()`.
-fn decode_typed(
-    operation: &str,
-    status: StatusCode,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Response<()>, Error> {
-    macro_rules! op {
-        ($module:ident) => {
-            typed::<ops::$module::Output>(&ops::$module::META, status, headers, body)
-                .map(|r| r.map(|output| drop(format!("{output:?}"))))
-        };
-    }
-    match operation {
-        "uploads.initiate" => op!(uploads_initiate),
-        "uploads.signed_url" => typed::<ops::uploads_signed_url::Output>(
-            &ops::uploads_signed_url::META,
-            status,
-            headers,
-            body,
-        )
-        .map(|r| r.map(|output| check_signed_url(&output))),
-        "uploads.progress" => op!(uploads_progress),
-        "uploads.complete" => op!(uploads_complete),
-        "uploads.fail" => op!(uploads_fail),
-        "items.asset.download" => op!(items_asset_download),
-        "clip.job.download" => op!(clip_job_download),
-        "clip.job.downloads" => op!(clip_job_downloads),
-        other => unreachable!("no operation {other}"),
     }
 }
 
@@ -255,6 +146,21 @@ fn check_signed_url(output: &SignedUrlOutput) {
     }
     assert_eq!(format!("{url:?}"), format!("SignedUrl({shown:?})"));
     let _ = format!("{output:?}");
+}
+
+fn header_map(lines: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for line in lines.lines() {
+        if let Some((name, value)) = line.split_once(':')
+            && let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.trim().as_bytes()),
+                HeaderValue::from_str(value.trim()),
+            )
+        {
+            headers.append(name, value);
+        }
+    }
+    headers
 }
 
 /// What holds for every error made from a response: it names the operation and status,
@@ -363,7 +269,16 @@ pub fn dev_validate(op_index: u8, body: &[u8]) {
         op.id,
         String::from_utf8_lossy(&bytes)
     );
-    match decode_typed(op.id, status, &headers, &bytes) {
+    let decoded = ops::visit(
+        op.id,
+        Decode {
+            status,
+            headers: &headers,
+            body: &bytes,
+        },
+    )
+    .expect("the dev server serves operations of the table");
+    match decoded {
         Ok(_) => assert_eq!(status, StatusCode::OK),
         Err(error) => {
             assert!(

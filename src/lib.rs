@@ -85,7 +85,6 @@ pub mod fluent;
 pub mod fuzzing;
 mod generated;
 mod hooks;
-mod invoke;
 pub mod models;
 pub mod ops;
 mod redact;
@@ -93,11 +92,11 @@ mod response;
 mod retry;
 mod signed_url;
 
-pub use call::CallContext;
 pub use client::{
     AuthenticatedClient, ClientBuilder, DEFAULT_BASE_URL, POOL_IDLE_TIMEOUT, USER_AGENT,
 };
 pub use error::{BodySnippet, Error, Redacted, TransportKind};
 pub use fluent::{Geopera, GeoperaBuilder, UploadSession};
+pub use ops::{Operation, OperationSpec};
 pub use response::Response;
 pub use retry::RetryPolicy;

@@ -1,18 +1,25 @@
 //! [`Response`]: what `send_detailed` and the fluent `.detailed()` return — the parsed body
-//! beside the status and headers it came with, and the number of attempts it took.
+//! beside the status and headers it came with, and how many attempts the call took.
 
+use std::fmt;
 use std::ops::Deref;
 
+use progenitor_client::ResponseValue;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName};
 
-/// A successful response: status, headers and the parsed body, and how many attempts the
-/// call took. Derefs to the body.
-#[derive(Debug, Clone)]
+/// A successful response: status, headers, the number of attempts the call took and the
+/// parsed body. Derefs to the body.
+///
+/// | Python (`sync_detailed` / `detailed=True`) | Rust |
+/// |---|---|
+/// | `resp.status_code` | [`Response::status`] (compares with an integer: `resp.status() == 200`) |
+/// | `resp.parsed` | [`Response::body`], [`Response::into_body`], or `*resp` |
+/// | `resp.headers` | [`Response::headers`] |
 pub struct Response<T> {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: T,
+    /// progenitor's value as the call returned it: holding it keeps the headers without
+    /// copying them.
+    value: ResponseValue<T>,
     attempts: u32,
 }
 
@@ -20,11 +27,34 @@ impl<T> Response<T> {
     /// Assembles a response of one attempt; useful for test fixtures.
     pub fn new(status: StatusCode, headers: HeaderMap, body: T) -> Response<T> {
         Response {
-            status,
-            headers,
-            body,
+            value: ResponseValue::new(body, status, headers),
             attempts: 1,
         }
+    }
+
+    /// The response of a call that took `attempts` attempts.
+    pub(crate) fn from_generated(value: ResponseValue<T>, attempts: u32) -> Response<T> {
+        Response { value, attempts }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.value.status()
+    }
+
+    /// The response headers.
+    pub fn headers(&self) -> &HeaderMap {
+        self.value.headers()
+    }
+
+    /// The parsed body.
+    pub fn body(&self) -> &T {
+        &self.value
+    }
+
+    /// Consumes the response, returning the parsed body.
+    pub fn into_body(self) -> T {
+        self.value.into_inner()
     }
 
     /// The same response, as if the call had taken `attempts` attempts (at least 1); for
@@ -40,51 +70,60 @@ impl<T> Response<T> {
     ///
     /// A repeat can answer differently from the attempt whose answer was lost: a server
     /// that already acted on the first `uploads.complete` may answer the repeat with no
-    /// `item_ids`. When that matters, check `attempts() > 1`.
+    /// `item_ids` (see [`crate::fluent::Uploads::complete`]). When that matters, check
+    /// `attempts() > 1`.
     pub fn attempts(&self) -> u32 {
         self.attempts
     }
 
-    /// The HTTP status.
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-
-    /// The response headers.
-    pub fn headers(&self) -> &HeaderMap {
-        &self.headers
-    }
-
-    /// The parsed body.
-    pub fn body(&self) -> &T {
-        &self.body
-    }
-
-    /// Consumes the response, returning the parsed body.
-    pub fn into_body(self) -> T {
-        self.body
-    }
-
     /// The server's request id (`x-request-id`), to quote to support.
     pub fn request_id(&self) -> Option<&str> {
-        request_id(&self.headers)
+        request_id(self.headers())
     }
 
-    /// Maps the body, keeping status, headers and the attempt count.
+    /// Maps the body, keeping status, headers and attempt count.
     pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Response<U> {
+        let (status, headers, attempts) = (self.status(), self.headers().clone(), self.attempts);
         Response {
-            status: self.status,
-            headers: self.headers,
-            body: f(self.body),
-            attempts: self.attempts,
+            value: ResponseValue::new(f(self.into_body()), status, headers),
+            attempts,
         }
+    }
+
+    /// Maps the body with a function that can fail, keeping status, headers and attempts.
+    pub fn try_map<U, E>(self, f: impl FnOnce(T) -> Result<U, E>) -> Result<Response<U>, E> {
+        let (status, headers, attempts) = (self.status(), self.headers().clone(), self.attempts);
+        Ok(Response {
+            value: ResponseValue::new(f(self.into_body())?, status, headers),
+            attempts,
+        })
     }
 }
 
 impl<T> Deref for Response<T> {
     type Target = T;
     fn deref(&self) -> &T {
-        &self.body
+        &self.value
+    }
+}
+
+impl<T: Clone> Clone for Response<T> {
+    fn clone(&self) -> Response<T> {
+        Response {
+            value: ResponseValue::new(self.body().clone(), self.status(), self.headers().clone()),
+            attempts: self.attempts,
+        }
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Response<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status())
+            .field("attempts", &self.attempts)
+            .field("headers", self.headers())
+            .field("body", self.body())
+            .finish()
     }
 }
 

@@ -14,12 +14,10 @@
 //!   [`RetryPolicy::retry_non_idempotent`].
 
 use std::hash::{BuildHasher, Hasher};
-use std::time::{Duration, SystemTime};
-
-use reqwest::StatusCode;
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use std::time::Duration;
 
 use crate::error::RETRYABLE_STATUSES;
+use crate::{Error, TransportKind};
 
 /// How calls are repeated after transient failures. Attached to an
 /// [`crate::AuthenticatedClient`]; [`RetryPolicy::disabled`] turns retries off.
@@ -147,87 +145,72 @@ pub(crate) enum Verdict {
     },
 }
 
-impl Verdict {
-    /// Why the attempt would be repeated, for the trace.
-    pub(crate) fn reason(&self) -> Option<&'static str> {
-        match self {
-            Verdict::Done => None,
-            Verdict::Retry { reason, .. } => Some(reason),
-        }
-    }
-}
-
-/// Classifies a response by status: 408/429/502/503/504 are retried where repeating is safe.
-pub(crate) fn classify_status(
-    status: StatusCode,
-    headers: &HeaderMap,
-    safe_to_repeat: bool,
-) -> Verdict {
-    if safe_to_repeat && RETRYABLE_STATUSES.contains(&status.as_u16()) {
-        Verdict::Retry {
-            reason: "retryable status",
-            after: retry_after(headers),
-        }
-    } else {
-        Verdict::Done
-    }
-}
-
-/// Classifies a transport failure: a failed connect never reached the API and is always
-/// retried; timeouts and dropped connections only where repeating is safe.
-pub(crate) fn classify_transport(e: &reqwest::Error, safe_to_repeat: bool) -> Verdict {
-    if e.is_connect() {
-        Verdict::Retry {
+/// Classifies a failed attempt: a connection that could not be made never reached the
+/// API and is worth repeating for every operation; a timeout, a dropped connection or a
+/// status of [`RETRYABLE_STATUSES`] only where repeating is safe (`safe_to_repeat`), and
+/// then after the server's `Retry-After` when it sent one.
+pub(crate) fn classify(error: &Error, safe_to_repeat: bool) -> Verdict {
+    match error {
+        Error::Transport {
+            kind: TransportKind::Connect,
+            ..
+        } => Verdict::Retry {
             reason: "connect failed",
             after: None,
-        }
-    } else if safe_to_repeat && (e.is_timeout() || e.is_request() || e.is_body()) {
-        Verdict::Retry {
+        },
+        Error::Transport {
+            kind: TransportKind::Timeout | TransportKind::Interrupted,
+            ..
+        } if safe_to_repeat => Verdict::Retry {
             reason: "transport failure",
             after: None,
+        },
+        Error::Transport { .. } => Verdict::Done,
+        e if safe_to_repeat
+            && e.status()
+                .is_some_and(|s| RETRYABLE_STATUSES.contains(&s.as_u16())) =>
+        {
+            Verdict::Retry {
+                reason: "retryable status",
+                after: e.retry_after(),
+            }
         }
-    } else {
-        Verdict::Done
+        _ => Verdict::Done,
     }
-}
-
-/// `Retry-After` as a delay from now, in either of its forms: delta-seconds, or an
-/// HTTP-date (a date in the past is no delay). `None` when absent or unreadable.
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    retry_after_at(headers, SystemTime::now())
-}
-
-/// [`retry_after`] as seen at `now`. Nothing in the header can make it panic: more seconds
-/// than a `u64` holds is the longest delay, and a date is only compared with `now`.
-fn retry_after_at(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
-    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
-        // All digits: only too many of them fails to parse.
-        return Some(Duration::from_secs(value.parse().unwrap_or(u64::MAX)));
-    }
-    let date = httpdate::parse_http_date(value).ok()?;
-    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
+    use reqwest::StatusCode;
+    use reqwest::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+
+    fn status_error(code: u16, retry_after: Option<&'static str>) -> Error {
+        let mut headers = HeaderMap::new();
+        if let Some(v) = retry_after {
+            headers.insert(RETRY_AFTER, HeaderValue::from_static(v));
+        }
+        Error::UnexpectedStatus {
+            operation: "a.b".into(),
+            status: StatusCode::from_u16(code).unwrap(),
+            headers: Box::new(headers),
+            body: crate::BodySnippet::new(b""),
+        }
+    }
 
     #[test]
     fn statuses_retry_only_when_safe() {
-        let h = HeaderMap::new();
         for code in [408, 429, 502, 503, 504] {
-            let s = StatusCode::from_u16(code).unwrap();
+            let e = status_error(code, None);
             assert!(
-                matches!(classify_status(s, &h, true), Verdict::Retry { .. }),
+                matches!(classify(&e, true), Verdict::Retry { .. }),
                 "{code}"
             );
-            assert_eq!(classify_status(s, &h, false), Verdict::Done, "{code}");
+            assert_eq!(classify(&e, false), Verdict::Done, "{code}");
         }
         for code in [400, 401, 402, 403, 404, 422, 500, 501] {
             assert_eq!(
-                classify_status(StatusCode::from_u16(code).unwrap(), &h, true),
+                classify(&status_error(code, None), true),
                 Verdict::Done,
                 "{code}"
             );
@@ -236,55 +219,13 @@ mod tests {
 
     #[test]
     fn retry_after_seconds_are_honoured() {
-        let mut h = HeaderMap::new();
-        h.insert(RETRY_AFTER, HeaderValue::from_static("7"));
         assert_eq!(
-            classify_status(StatusCode::SERVICE_UNAVAILABLE, &h, true),
+            classify(&status_error(503, Some("7")), true),
             Verdict::Retry {
                 reason: "retryable status",
                 after: Some(Duration::from_secs(7))
             }
         );
-    }
-
-    #[test]
-    fn retry_after_dates_are_honoured_and_nothing_panics() {
-        // Wed, 21 Oct 2015 07:28:00 GMT
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_480);
-        let at = |value: &str| {
-            let mut h = HeaderMap::new();
-            h.insert(RETRY_AFTER, HeaderValue::from_str(value).unwrap());
-            retry_after_at(&h, now)
-        };
-        let secs = |s| Some(Duration::from_secs(s));
-        assert_eq!(at("Wed, 21 Oct 2015 07:28:05 GMT"), secs(5));
-        assert_eq!(at("Wednesday, 21-Oct-15 07:28:05 GMT"), secs(5));
-        assert_eq!(at("Wed Oct 21 07:28:05 2015"), secs(5));
-        assert_eq!(at("Wed, 21 Oct 2015 07:28:00 GMT"), secs(0));
-        assert_eq!(
-            at("Wed, 21 Oct 2015 07:27:00 GMT"),
-            secs(0),
-            "past: no delay"
-        );
-        assert_eq!(at("Thu, 01 Jan 1970 00:00:00 GMT"), secs(0));
-        assert!(at("Fri, 31 Dec 9999 23:59:59 GMT") > secs(250_000_000_000));
-        assert_eq!(at(" 7 "), secs(7));
-        assert_eq!(at("18446744073709551615"), secs(u64::MAX));
-        assert_eq!(
-            at("99999999999999999999999"),
-            secs(u64::MAX),
-            "too many seconds to count is still a delay, the longest"
-        );
-        for nonsense in [
-            "",
-            "-1",
-            "+5",
-            "1.5",
-            "soon",
-            "Wed, 32 Oct 2015 07:28:00 GMT",
-        ] {
-            assert_eq!(at(nonsense), None, "{nonsense:?}");
-        }
     }
 
     #[test]

@@ -122,17 +122,17 @@ async fn a_402_is_reachable_through_detailed_and_the_error() {
 }
 
 #[tokio::test]
-async fn invoke_reaches_any_operation_id() {
+async fn invoke_takes_the_typed_path_of_a_known_id() {
     let server = Scripted::start().await;
-    server.reply(Reply::json(200, json!({"projects": []})));
+    server.reply(Reply::json(200, json!({"id": "u", "item_ids": ["it_1"]})));
     server.reply(Reply::problem(404, "Not Found", "no such thing"));
     server.reply(Reply::raw(502, "text/html", "<h1>bad gateway</h1>"));
     let client = fluent(&server);
     let v = client
-        .invoke("projects.list", json!({"limit": 1}))
+        .invoke("uploads.complete", json!({"upload_id": "u"}))
         .await
         .unwrap();
-    assert_eq!(v, json!({"projects": []}));
+    assert_eq!(v, json!({"id": "u", "item_ids": ["it_1"]}));
     let e = client
         .invoke(
             "items.asset.download",
@@ -144,16 +144,20 @@ async fn invoke_reaches_any_operation_id() {
         e.problem().map(|p| p.detail.as_str()),
         Some("no such thing")
     );
-    let e = client.invoke("projects.list", json!({})).await.unwrap_err();
+    // initiate is not idempotent, so the 502 is not retried.
+    let e = client
+        .invoke("uploads.initiate", json!({"project_id": "p"}))
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::UnexpectedStatus { .. }), "{e:?}");
-    assert_eq!(e.operation(), "projects.list");
+    assert_eq!(e.operation(), "uploads.initiate");
     let paths: Vec<_> = server.requests().iter().map(|r| r.path.clone()).collect();
     assert_eq!(
         paths,
         [
-            "/v1/op/projects.list",
+            "/v1/op/uploads.complete",
             "/v1/op/items.asset.download",
-            "/v1/op/projects.list"
+            "/v1/op/uploads.initiate"
         ]
     );
     assert_eq!(
@@ -161,9 +165,49 @@ async fn invoke_reaches_any_operation_id() {
         Some("Bearer test-token-123")
     );
     assert_eq!(server.requests()[0].header("api-version"), Some("2.1.0"));
-    let e = client.invoke("../admin", json!({})).await.unwrap_err();
-    assert!(matches!(e, Error::InvalidInput { .. }));
-    assert_eq!(server.requests().len(), 3);
+}
+
+#[tokio::test]
+async fn invoke_refuses_unknown_ids_and_bodies_that_do_not_fit_without_sending() {
+    let server = Scripted::start().await;
+    let client = fluent(&server);
+    for id in ["projects.no_such_thing", "../admin", ""] {
+        let e = client.invoke(id, json!({})).await.unwrap_err();
+        assert!(matches!(e, Error::InvalidInput { .. }), "{id}: {e:?}");
+        assert_eq!(e.operation(), id);
+    }
+    let e = client
+        .invoke("uploads.signed_url", json!({"upload_id": "u"}))
+        .await
+        .unwrap_err();
+    let Error::InvalidInput { field, .. } = &e else {
+        panic!("{e:?}")
+    };
+    assert!(e.to_string().contains("file_name"), "{e}");
+    let _ = field;
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn call_reaches_an_operation_by_its_marker_type() {
+    let server = Scripted::start().await;
+    server.reply(Reply::json(200, json!({"id": "upl_9"})));
+    let client = fluent(&server);
+    let out = client
+        .call(
+            ops::UploadsProgress,
+            json!({"upload_id": "upl_9", "bytes_uploaded": 5}),
+        )
+        .detailed()
+        .await
+        .unwrap();
+    assert_eq!(out.id, "upl_9");
+    assert_eq!(out.attempts(), 1);
+    assert_eq!(server.requests()[0].path, "/v1/op/uploads.progress");
+    assert_eq!(
+        server.requests()[0].json(),
+        json!({"upload_id": "upl_9", "bytes_uploaded": 5})
+    );
 }
 
 #[tokio::test]

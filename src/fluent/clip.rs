@@ -1,19 +1,8 @@
 //! `client.clip().job().download(..)` and `.downloads(..)`: the clip-job download operations.
 
-use crate::Geopera;
-use crate::fluent::request::{IntoInput, Request, into_input, operation};
+use crate::fluent::request::{IntoInput, Request};
 use crate::models::{ClipDownloadInput, ClipJobInput};
-
-operation!(
-    /// `clip.job.download`.
-    JobDownload => clip_job_download
-);
-operation!(
-    /// `clip.job.downloads`.
-    JobDownloads => clip_job_downloads
-);
-
-into_input!(ClipDownloadInput, ClipJobInput);
+use crate::{Geopera, ops};
 
 /// The `clip.*` namespace of a [`Geopera`] client.
 #[derive(Debug, Clone, Copy)]
@@ -38,12 +27,18 @@ pub struct ClipJob<'a> {
 
 impl<'a> ClipJob<'a> {
     /// `clip.job.download`: resolves one mosaic output to a JSON descriptor with a signed URL.
-    pub fn download(self, body: impl IntoInput<ClipDownloadInput>) -> Request<'a, JobDownload> {
+    pub fn download(
+        self,
+        body: impl IntoInput<ClipDownloadInput>,
+    ) -> Request<'a, ops::ClipJobDownload> {
         Request::new(&self.geopera.client, body)
     }
 
     /// `clip.job.downloads`: lists every download a clip job offers (decoded JSON).
-    pub fn downloads(self, body: impl IntoInput<ClipJobInput>) -> Request<'a, JobDownloads> {
+    pub fn downloads(
+        self,
+        body: impl IntoInput<ClipJobInput>,
+    ) -> Request<'a, ops::ClipJobDownloads> {
         Request::new(&self.geopera.client, body)
     }
 }

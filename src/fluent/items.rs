@@ -1,15 +1,8 @@
 //! `client.items().asset().download(..)`: the `items.asset.download` operation.
 
-use crate::Geopera;
-use crate::fluent::request::{IntoInput, Request, into_input, operation};
+use crate::fluent::request::{IntoInput, Request};
 use crate::models::AssetDownloadInput;
-
-operation!(
-    /// `items.asset.download`.
-    AssetDownload => items_asset_download
-);
-
-into_input!(AssetDownloadInput);
+use crate::{Geopera, ops};
 
 /// The `items.*` namespace of a [`Geopera`] client.
 #[derive(Debug, Clone, Copy)]
@@ -35,7 +28,10 @@ pub struct ItemsAsset<'a> {
 impl<'a> ItemsAsset<'a> {
     /// `items.asset.download`: a JSON descriptor with a short-lived signed URL in `url`;
     /// fetching the URL is metered as egress.
-    pub fn download(self, body: impl IntoInput<AssetDownloadInput>) -> Request<'a, AssetDownload> {
+    pub fn download(
+        self,
+        body: impl IntoInput<AssetDownloadInput>,
+    ) -> Request<'a, ops::ItemsAssetDownload> {
         Request::new(&self.geopera.client, body)
     }
 }

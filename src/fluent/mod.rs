@@ -1,6 +1,7 @@
 //! The fluent client, [`Geopera`]: short calls whose paths mirror the dotted operation
-//! ids (`client.uploads().initiate(..)`, `client.items().asset().download(..)`), each a
-//! thin call into [`crate::ops`].
+//! ids (`client.uploads().initiate(..)`, `client.items().asset().download(..)`) for the
+//! seed's operations, and [`Geopera::call`] for every operation of the document
+//! (`client.call(ops::ProjectsList, json!({..}))`), each a thin call into [`crate::ops`].
 //!
 //! Every call is awaited directly for the typed output (decoded JSON for
 //! `uploads.complete` and the downloads, as in the Python SDK), or with `.detailed()` for
@@ -23,13 +24,15 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
-pub use clip::{Clip, ClipJob, JobDownload, JobDownloads};
-pub use items::{AssetDownload, Items, ItemsAsset};
-pub use request::{BoxFuture, IntoInput, Operation, Request};
+pub use clip::{Clip, ClipJob};
+pub use items::{Items, ItemsAsset};
+pub(crate) use request::from_json;
+pub use request::{BoxFuture, IntoInput, Request};
 pub use session::{ABANDONED_STEP, UploadSession};
-pub use uploads::{Complete, Fail, Initiate, Progress, SignedUrl, Uploads};
+pub use uploads::Uploads;
 
 use crate::models::UploadFailInput;
+use crate::ops::Operation;
 use crate::{AuthenticatedClient, ClientBuilder, Error, Response, RetryPolicy};
 
 /// The fluent Geopera client. Cheap to clone; share it across tasks.
@@ -83,10 +86,33 @@ impl Geopera {
         Clip { geopera: self }
     }
 
-    /// Calls any operation by id with a JSON body and returns decoded JSON, for operations
-    /// without a typed method (like the TypeScript client's `invoke` and the CLI's `op`).
-    /// Ids this crate knows use their declared path and retry class; any other id is sent
-    /// to `POST /v1/op/<id>` and treated as not idempotent.
+    /// Any operation of the document, with types: `op` is its marker type from
+    /// [`crate::ops`] (`ops::UploadsInitiate`, ...), the body its input model or a JSON
+    /// value converted to it, and the result its output model. The named namespaces
+    /// ([`Geopera::uploads`], ...) are this same call for the seed's operations.
+    ///
+    /// ```no_run
+    /// # async fn run(client: geopera::Geopera) -> Result<(), geopera::Error> {
+    /// use geopera::ops;
+    /// let signed = client
+    ///     .call(ops::UploadsSignedUrl, serde_json::json!({"upload_id": "upl_1", "file_name": "a.tif"}))
+    ///     .await?;
+    /// println!("PUT to {}", signed.upload_url); // printed without its signature
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn call<O: Operation>(&self, op: O, body: impl IntoInput<O::Input>) -> Request<'_, O> {
+        let _ = op;
+        Request::new(&self.client, body)
+    }
+
+    /// Calls an operation by id with a JSON body and returns decoded JSON, for ids known
+    /// only at run time (like the TypeScript client's `invoke` and the CLI's `op`). The id
+    /// must be one of [`crate::ops::OPERATIONS`]: the call is that operation's typed call,
+    /// so the body is checked against its input model before anything is sent, and the
+    /// retry policy treats it as it does the typed call. An id the document does not have
+    /// is an [`Error::InvalidInput`] (build against a newer document with
+    /// `GEOPERA_OPENAPI_PATH` to reach newer operations).
     pub async fn invoke(
         &self,
         operation: &str,
@@ -103,7 +129,21 @@ impl Geopera {
         operation: &str,
         body: serde_json::Value,
     ) -> Result<Response<serde_json::Value>, Error> {
-        crate::invoke::invoke(&self.client, operation, &body).await
+        let call = crate::call::Invoke {
+            client: &self.client,
+            body,
+        };
+        match crate::ops::visit(operation, call) {
+            Some(call) => call.await,
+            None => Err(Error::InvalidInput {
+                operation: operation.to_owned().into(),
+                field: None,
+                message: format!(
+                    "no operation with this id in this build's document ({} operations; see geopera::ops::OPERATIONS)",
+                    crate::ops::OPERATIONS.len()
+                ),
+            }),
+        }
     }
 
     /// Waits until every background `uploads.fail` started by a dropped

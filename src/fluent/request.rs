@@ -1,32 +1,17 @@
-//! The pieces every fluent call shares: the [`Operation`] trait that ties a marker type to
-//! its `ops` module, [`IntoInput`] (a typed model or plain JSON becomes the input model),
-//! and [`Request`], awaited directly for the body or via [`Request::detailed`] for the
-//! whole [`Response`].
+//! The pieces every fluent call shares: [`IntoInput`] (a typed model or plain JSON becomes
+//! the input model) and [`Request`], one call of any [`Operation`], awaited directly for
+//! the body or via [`Request::detailed`] for the whole [`Response`].
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 
 use serde::de::DeserializeOwned;
 
+use crate::ops::{InputModel, Operation};
 use crate::{AuthenticatedClient, Error, Response};
 
 /// A boxed, sendable future, as the fluent calls return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// One generated operation, as the fluent layer sees it.
-pub trait Operation {
-    /// The operation id.
-    const ID: &'static str;
-    /// The request body model.
-    type Input: DeserializeOwned + Send + Sync + 'static;
-    /// The success body model.
-    type Output: Send + 'static;
-    /// Calls the operation's `ops::<op>::send_detailed`.
-    fn send_detailed<'a>(
-        client: &'a AuthenticatedClient,
-        body: &'a Self::Input,
-    ) -> impl Future<Output = Result<Response<Self::Output>, Error>> + Send + 'a;
-}
 
 /// Anything a fluent call accepts as its body: the typed model itself, or a JSON value
 /// that is converted to it (a value that does not fit is an [`Error::InvalidInput`] naming
@@ -34,6 +19,18 @@ pub trait Operation {
 pub trait IntoInput<I> {
     /// Converts into the input model of operation `operation`.
     fn into_input(self, operation: &'static str) -> Result<I, Error>;
+}
+
+impl<I: InputModel> IntoInput<I> for I {
+    fn into_input(self, _: &'static str) -> Result<I, Error> {
+        Ok(self)
+    }
+}
+
+impl<I: InputModel> IntoInput<I> for serde_json::Value {
+    fn into_input(self, operation: &'static str) -> Result<I, Error> {
+        from_json(self, operation)
+    }
 }
 
 /// Converts a JSON value into `I`, naming the offending field on failure.
@@ -52,44 +49,6 @@ pub(crate) fn from_json<I: DeserializeOwned>(
     })
 }
 
-/// Implements [`IntoInput`] for a model and for JSON values.
-macro_rules! into_input {
-    ($($model:ty),* $(,)?) => {$(
-        impl $crate::fluent::request::IntoInput<$model> for $model {
-            fn into_input(self, _: &'static str) -> Result<$model, $crate::Error> {
-                Ok(self)
-            }
-        }
-        impl $crate::fluent::request::IntoInput<$model> for serde_json::Value {
-            fn into_input(self, operation: &'static str) -> Result<$model, $crate::Error> {
-                $crate::fluent::request::from_json(self, operation)
-            }
-        }
-    )*};
-}
-pub(crate) use into_input;
-
-/// Ties a marker type to its generated module.
-macro_rules! operation {
-    ($(#[$doc:meta])* $marker:ident => $module:ident) => {
-        $(#[$doc])*
-        #[derive(Debug, Clone, Copy)]
-        pub struct $marker;
-        impl $crate::fluent::request::Operation for $marker {
-            const ID: &'static str = $crate::ops::$module::OPERATION_ID;
-            type Input = $crate::ops::$module::Input;
-            type Output = $crate::ops::$module::Output;
-            fn send_detailed<'a>(
-                client: &'a $crate::AuthenticatedClient,
-                body: &'a Self::Input,
-            ) -> impl std::future::Future<Output = Result<$crate::Response<Self::Output>, $crate::Error>> + Send + 'a {
-                $crate::ops::$module::send_detailed(client, body)
-            }
-        }
-    };
-}
-pub(crate) use operation;
-
 /// A fluent call, ready to send. `.await` it for the body, or call
 /// [`Request::detailed`] for status, headers and body.
 #[must_use = "a request does nothing until it is awaited"]
@@ -105,7 +64,7 @@ impl<'a, Op: Operation> Request<'a, Op> {
     ) -> Request<'a, Op> {
         Request {
             client,
-            input: body.into_input(Op::ID),
+            input: body.into_input(Op::SPEC.id),
         }
     }
 
@@ -144,7 +103,7 @@ impl<'a, Op: Operation> IntoFuture for Request<'a, Op> {
 impl<Op: Operation> std::fmt::Debug for Request<'_, Op> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Request")
-            .field("operation", &Op::ID)
+            .field("operation", &Op::SPEC.id)
             .field("input_ok", &self.input.is_ok())
             .finish()
     }

@@ -1,41 +1,12 @@
 //! `client.uploads()`: the five upload-session operations, and
 //! [`Uploads::session`], the guard that pairs `initiate` with `complete` or `fail`.
 
-use crate::fluent::request::{IntoInput, Request, into_input, operation};
+use crate::fluent::request::{IntoInput, Request};
 use crate::fluent::session::UploadSession;
 use crate::models::{
     SignedUrlInput, UploadFailInput, UploadInitiate, UploadProgressInput, UploadsCompleteBody,
 };
-use crate::{Error, Geopera};
-
-operation!(
-    /// `uploads.initiate`.
-    Initiate => uploads_initiate
-);
-operation!(
-    /// `uploads.signed_url`.
-    SignedUrl => uploads_signed_url
-);
-operation!(
-    /// `uploads.progress`.
-    Progress => uploads_progress
-);
-operation!(
-    /// `uploads.complete`.
-    Complete => uploads_complete
-);
-operation!(
-    /// `uploads.fail`.
-    Fail => uploads_fail
-);
-
-into_input!(
-    UploadInitiate,
-    SignedUrlInput,
-    UploadProgressInput,
-    UploadFailInput,
-    UploadsCompleteBody
-);
+use crate::{Error, Geopera, ops};
 
 /// `complete(())` sends `{}`, as the Python client does for `complete()` with no body.
 impl IntoInput<UploadsCompleteBody> for () {
@@ -59,17 +30,26 @@ pub struct Uploads<'a> {
 
 impl<'a> Uploads<'a> {
     /// `uploads.initiate`: reserves `total_bytes` of quota and returns the session id.
-    pub fn initiate(self, body: impl IntoInput<UploadInitiate>) -> Request<'a, Initiate> {
+    pub fn initiate(
+        self,
+        body: impl IntoInput<UploadInitiate>,
+    ) -> Request<'a, ops::UploadsInitiate> {
         Request::new(&self.geopera.client, body)
     }
 
     /// `uploads.signed_url`: a short-lived URL to PUT one file's bytes to.
-    pub fn signed_url(self, body: impl IntoInput<SignedUrlInput>) -> Request<'a, SignedUrl> {
+    pub fn signed_url(
+        self,
+        body: impl IntoInput<SignedUrlInput>,
+    ) -> Request<'a, ops::UploadsSignedUrl> {
         Request::new(&self.geopera.client, body)
     }
 
     /// `uploads.progress`: records transfer progress (informational only).
-    pub fn progress(self, body: impl IntoInput<UploadProgressInput>) -> Request<'a, Progress> {
+    pub fn progress(
+        self,
+        body: impl IntoInput<UploadProgressInput>,
+    ) -> Request<'a, ops::UploadsProgress> {
         Request::new(&self.geopera.client, body)
     }
 
@@ -84,12 +64,15 @@ impl<'a> Uploads<'a> {
     /// but their ids are not in this answer. `.detailed()` shows it:
     /// [`Response::attempts`](crate::Response::attempts) above 1 with an empty `item_ids`
     /// means the ids were in the lost answer, not that no item was created.
-    pub fn complete(self, body: impl IntoInput<UploadsCompleteBody>) -> Request<'a, Complete> {
+    pub fn complete(
+        self,
+        body: impl IntoInput<UploadsCompleteBody>,
+    ) -> Request<'a, ops::UploadsComplete> {
         Request::new(&self.geopera.client, body)
     }
 
     /// `uploads.fail`: abandons the session and releases its reservation.
-    pub fn fail(self, body: impl IntoInput<UploadFailInput>) -> Request<'a, Fail> {
+    pub fn fail(self, body: impl IntoInput<UploadFailInput>) -> Request<'a, ops::UploadsFail> {
         Request::new(&self.geopera.client, body)
     }
 
