@@ -45,7 +45,7 @@ where
         // Field values are only evaluated when the span is enabled.
         let span = tracing::debug_span!(
             "geopera.call",
-            operation = spec.id,
+            operation = %spec.id,
             attempt = attempts,
             status = Empty,
             request_id = Empty,
@@ -63,6 +63,18 @@ where
             Ok(value) => Ok(Response::from_generated(value, attempts)),
             Err(e) => Err(Error::from_generated(spec, e).await),
         };
+        if !span.is_disabled() {
+            let (status, request_id) = match &outcome {
+                Ok(response) => (Some(response.status()), response.request_id()),
+                Err(error) => (error.status(), error.request_id()),
+            };
+            if let Some(status) = status {
+                span.record("status", status.as_u16());
+            }
+            if let Some(id) = request_id {
+                span.record("request_id", id);
+            }
+        }
         let Err(error) = &outcome else {
             return outcome;
         };

@@ -1,10 +1,8 @@
 //! The progenitor client hooks: before sending (`pre`), the credential, the client's
-//! default headers and its per-attempt timeout; around sending (`exec`), the status and
-//! request id recorded on the attempt's `geopera.call` span, which `call.rs` opened.
+//! default headers and its per-attempt timeout. Sending is progenitor's default.
 //!
-//! Nothing here decides or remembers anything: retries and errors are `call.rs`'s.
-//! Traces carry the operation id, attempt, status, latency and request id, never the
-//! credential and never a URL query.
+//! Nothing here decides or remembers anything: the trace span, retries and errors are
+//! `call.rs`'s.
 
 use progenitor_client::{ClientHooks, ClientInfo, OperationInfo};
 use reqwest::header::AUTHORIZATION;
@@ -40,23 +38,5 @@ impl ClientHooks<Settings> for Client {
             *request.timeout_mut() = Some(t);
         }
         Ok(())
-    }
-
-    async fn exec(
-        &self,
-        request: reqwest::Request,
-        _info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
-        let result = self.client().execute(request).await;
-        if let Ok(response) = &result {
-            let span = tracing::Span::current();
-            if !span.is_disabled() {
-                span.record("status", response.status().as_u16());
-                if let Some(id) = crate::response::request_id(response.headers()) {
-                    span.record("request_id", id);
-                }
-            }
-        }
-        result
     }
 }

@@ -74,32 +74,40 @@ async fn auth_and_scopes_are_problems() {
 #[tokio::test]
 async fn validation_errors_name_the_field() {
     let (_server, client) = start(DevConfig::default()).await;
-    // Sent through invoke: the typed models would refuse these before sending.
+    // A body the input model refuses fails before sending, naming the field: through
+    // invoke as through the typed call.
+    for (body, field) in [
+        (
+            json!({"project_id": PROJECT, "file_count": 0}),
+            "file_count",
+        ),
+        (
+            json!({"project_id": PROJECT, "transfer_method": "fax"}),
+            "transfer_method",
+        ),
+        (json!({}), "project_id"),
+    ] {
+        let e = client.invoke("uploads.initiate", body).await.unwrap_err();
+        let geopera::Error::InvalidInput { field: Some(f), .. } = &e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(f, field, "{e}");
+    }
+    // A body only the server refuses is a 422 whose details name the field.
+    let session = client
+        .uploads()
+        .initiate(UploadInitiate::for_files(PROJECT, [1]))
+        .await
+        .unwrap();
     let e = client
-        .invoke(
-            "uploads.initiate",
-            json!({"project_id": PROJECT, "file_count": 0, "transfer_method": "fax"}),
-        )
+        .uploads()
+        .signed_url(json!({"upload_id": session.id, "file_name": "../escape.tif"}))
         .await
         .unwrap_err();
     let v = e.validation().expect("a 422");
     let fields: Vec<String> = v.detail.iter().map(|d| format!("{:?}", d.loc)).collect();
-    assert!(
-        fields.iter().any(|f| f.contains("file_count")),
-        "{fields:?}"
-    );
-    assert!(
-        fields.iter().any(|f| f.contains("transfer_method")),
-        "{fields:?}"
-    );
-    let e = client
-        .invoke("uploads.initiate", json!({}))
-        .await
-        .unwrap_err();
-    assert!(
-        e.to_string().contains("body.project_id: Field required"),
-        "{e}"
-    );
+    assert!(fields.iter().any(|f| f.contains("file_name")), "{fields:?}");
+    assert!(e.to_string().contains("body.file_name"), "{e}");
 }
 
 #[tokio::test]

@@ -40,11 +40,23 @@ pub(crate) fn from_json<I: DeserializeOwned>(
 ) -> Result<I, Error> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let field = (path != ".").then_some(path);
+        let message = e.into_inner().to_string();
+        // serde reports a missing field at the object that lacks it, naming it only in
+        // its message ("missing field `project_id`"): the field is that name.
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(name, _)| name);
+        let field = match (path.as_str(), missing) {
+            (".", Some(name)) => Some(name.to_owned()),
+            (_, Some(name)) => Some(format!("{path}.{name}")),
+            (".", None) => None,
+            (_, None) => Some(path),
+        };
         Error::InvalidInput {
             operation: operation.into(),
             field,
-            message: e.into_inner().to_string(),
+            message,
         }
     })
 }
