@@ -160,7 +160,7 @@ async fn quota_is_reserved_released_and_used_exactly() {
 }
 
 #[tokio::test]
-async fn unknown_project_and_session_are_404s_and_complete_is_a_no_op_twice() {
+async fn unknown_project_and_session_are_404s_and_a_repeated_complete_replays() {
     let (server, client) = start(DevConfig::default()).await;
     let e = client
         .uploads()
@@ -200,9 +200,8 @@ async fn unknown_project_and_session_are_404s_and_complete_is_a_no_op_twice() {
     let again = client.uploads().complete(s.id.as_str()).await.unwrap();
     assert_eq!(first["item_ids"].as_array().map(Vec::len), Some(1));
     assert_eq!(
-        again["item_ids"],
-        json!([]),
-        "the second completion is a no-op"
+        again, first,
+        "a repeated completion replays the first answer (a retry must not lose the items)"
     );
     assert_eq!(
         server.state().session(&s.id).unwrap().status,

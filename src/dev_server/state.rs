@@ -46,6 +46,8 @@ pub(super) struct Db {
     pub(super) clip_jobs: HashMap<String, ClipJob>,
     pub(super) objects: HashMap<String, ObjectMeta>,
     pub(super) grants: HashMap<String, Attribution>,
+    /// The answer each completed session's `uploads.complete` gave, replayed on a repeat.
+    pub(super) completions: HashMap<String, serde_json::Value>,
     pub(super) egress: Vec<EgressRecord>,
     pub(super) calls: HashMap<String, u64>,
     pub(super) reserved: u64,

@@ -8,7 +8,9 @@
 //!   `initiated` → `uploading`.
 //! - complete: a signed file that was never PUT → 404 Problem naming it; stored bytes beyond
 //!   `total_bytes` → 422 on `upload_id`. Both leave the session open (fix it, or fail it).
-//!   A second complete → 200 with `item_ids: []`; complete after fail → 404 Problem.
+//!   A repeated complete (a retry whose first answer was lost) → 200 with the first
+//!   complete's answer, replayed: same item ids, nothing created, quota unchanged.
+//!   Complete after fail → 404 Problem.
 //! - fail: failing a failed session is a 200 no-op (the first error is kept); failing a
 //!   completed one → 404 Problem.
 
@@ -279,7 +281,10 @@ pub(super) fn complete(
         .ok_or_else(|| unknown_upload(upload_id))?;
     match session.status {
         SessionStatus::Completed => {
-            return Ok(json!({ "id": upload_id, "item_ids": [], "status": "completed" }));
+            let replay = db.completions.get(upload_id).cloned().unwrap_or_else(
+                || json!({ "id": upload_id, "item_ids": session.item_ids, "status": "completed" }),
+            );
+            return Ok(replay);
         }
         SessionStatus::Failed => {
             return Err(ApiError::not_found(format!(
@@ -299,7 +304,9 @@ pub(super) fn complete(
         };
         stored.push((file, meta.clone()));
     }
-    let actual: u64 = stored.iter().map(|(_, meta)| meta.size).sum();
+    let actual = stored
+        .iter()
+        .fold(0u64, |sum, (_, meta)| sum.saturating_add(meta.size));
     if actual > session.total_bytes {
         let reason = format!(
             "upload '{upload_id}' stored {actual} bytes but total_bytes reserved only {}; \
@@ -365,7 +372,10 @@ pub(super) fn complete(
         open.reserved_bytes = 0;
         open.item_ids = item_ids.clone();
     }
-    Ok(json!({ "id": upload_id, "item_ids": item_ids, "status": "completed", "bytes": actual }))
+    let answer =
+        json!({ "id": upload_id, "item_ids": item_ids, "status": "completed", "bytes": actual });
+    db.completions.insert(upload_id.to_owned(), answer.clone());
+    Ok(answer)
 }
 
 /// `uploads.fail`: releases the reservation and records the error.

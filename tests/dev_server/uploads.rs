@@ -215,7 +215,7 @@ async fn progress_is_recorded_without_changing_the_lifecycle() {
 }
 
 #[tokio::test]
-async fn a_second_complete_is_a_no_op_and_complete_after_fail_is_404() {
+async fn a_second_complete_replays_the_first_and_complete_after_fail_is_404() {
     let h = Harness::start().await;
     h.demo();
     let (upload_id, items) = h.upload("a.tif", b"hello").await;
@@ -225,7 +225,7 @@ async fn a_second_complete_is_a_no_op_and_complete_after_fail_is_404() {
         .await;
     assert_eq!(again.status, 200);
     assert_eq!(again.json()["id"], upload_id.as_str());
-    assert_eq!(again.json()["item_ids"], json!([]));
+    assert_eq!(again.json()["item_ids"], json!(items));
     assert_eq!(h.server.state().items().len(), 2, "demo item + one upload");
 
     let failed = h.initiate(1, 1).await;
@@ -413,4 +413,76 @@ async fn file_names_with_spaces_and_folders_round_trip() {
         .item(done["item_ids"][0].as_str().unwrap_or_default())
         .expect("item");
     assert_eq!(item.assets[0].key, "harbour 2024 (v2)+é");
+}
+
+/// A client whose first `uploads.complete` answer was lost retries it: the repeat must
+/// answer exactly what the first did (the same item ids), and create nothing new.
+#[tokio::test]
+async fn a_retried_complete_replays_the_original_result_without_side_effects() {
+    let h = Harness::start().await;
+    h.demo();
+    let upload_id = h.initiate(2, 300).await;
+    for (name, len) in [("b04.tif", 100), ("b08.tif", 150)] {
+        let (url, _) = h.sign(&upload_id, name, "image/tiff").await;
+        assert_eq!(h.put(&url, "image/tiff", pattern(len, 2)).await.status, 200);
+    }
+    let first = h
+        .op("uploads.complete", json!({"upload_id": upload_id}))
+        .await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    let first = first.json();
+    assert_eq!(first["item_ids"].as_array().map(Vec::len), Some(2));
+    let state = h.server.state();
+    let before = (
+        state.items().len(),
+        state.used_bytes(),
+        state.reserved_bytes(),
+    );
+    assert_eq!(before, (3, 250, 0));
+
+    for _ in 0..2 {
+        let retried = h
+            .op("uploads.complete", json!({"upload_id": upload_id}))
+            .await;
+        assert_eq!(retried.status, 200, "{}", retried.text);
+        assert_eq!(retried.json(), first, "the retry replays the first answer");
+    }
+    assert_eq!(
+        (
+            state.items().len(),
+            state.used_bytes(),
+            state.reserved_bytes()
+        ),
+        before,
+        "no new item, no quota change"
+    );
+    assert_eq!(
+        state.session(&upload_id).expect("session").item_ids,
+        first["item_ids"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|id| id.as_str().map(str::to_owned))
+            .collect::<Vec<_>>()
+    );
+}
+
+/// Two completes of one session racing each other: one does the work, both answer alike.
+#[tokio::test]
+async fn concurrent_completes_of_one_session_answer_the_same_items() {
+    let h = Harness::start().await;
+    h.demo();
+    let upload_id = h.initiate(1, 10).await;
+    let (url, _) = h.sign(&upload_id, "a.tif", "image/tiff").await;
+    assert_eq!(h.put(&url, "image/tiff", pattern(10, 1)).await.status, 200);
+    let body = json!({"upload_id": upload_id});
+    let (a, b) = tokio::join!(
+        h.op("uploads.complete", body.clone()),
+        h.op("uploads.complete", body.clone())
+    );
+    assert_eq!((a.status, b.status), (200, 200), "{} / {}", a.text, b.text);
+    assert_eq!(a.json(), b.json());
+    assert_eq!(a.json()["item_ids"].as_array().map(Vec::len), Some(1));
+    assert_eq!(h.server.state().items().len(), 2, "demo item + one upload");
+    assert_eq!(h.server.state().used_bytes(), 10);
 }
