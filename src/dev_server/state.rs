@@ -10,7 +10,7 @@ use super::entropy::{Ids, hex, random_bytes};
 use super::faults::{Fault, FaultBook, FaultKind, FaultTarget};
 use super::model::{
     AssetSnapshot, Attribution, ClipJob, EgressRecord, ItemSnapshot, Mosaic, ObjectMeta,
-    SessionSnapshot, Table,
+    SessionSnapshot, SessionStatus, Table,
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap};
@@ -54,7 +54,50 @@ pub(super) struct Db {
     pub(super) used: u64,
 }
 
+/// Why a signed upload URL no longer accepts bytes, although its signature is valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum UploadClosed {
+    /// Its session was completed or failed: upload URLs live only while it is open.
+    Finished(SessionStatus),
+    /// No session lists the object among its signed files.
+    NoSession,
+}
+
+/// Why a finished upload was not moved into place.
+#[derive(Debug)]
+pub(super) enum CommitError {
+    /// The session left the open state while the body was arriving.
+    Closed(UploadClosed),
+    /// The rename failed.
+    Io(io::Error),
+}
+
 impl Db {
+    /// Whether `object_path` (`uploads/<upload_id>/<file_name>`) is a signed file of a
+    /// session that is still open, i.e. whether a PUT may (still) store it.
+    pub(super) fn upload_open(&self, object_path: &str) -> Result<(), UploadClosed> {
+        let upload_id = object_path
+            .strip_prefix("uploads/")
+            .and_then(|rest| rest.split_once('/'))
+            .map(|(upload_id, _)| upload_id)
+            .ok_or(UploadClosed::NoSession)?;
+        let session = self
+            .sessions
+            .get(upload_id)
+            .ok_or(UploadClosed::NoSession)?;
+        if session.status.is_finished() {
+            return Err(UploadClosed::Finished(session.status));
+        }
+        if !session
+            .files
+            .iter()
+            .any(|file| file.object_path == object_path)
+        {
+            return Err(UploadClosed::NoSession);
+        }
+        Ok(())
+    }
+
     /// A session with `uploaded_bytes` filled in from the stored objects.
     fn snapshot(&self, session: &SessionSnapshot) -> SessionSnapshot {
         let mut out = session.clone();
@@ -147,9 +190,37 @@ impl DevState {
         size: u64,
         content_type: &str,
     ) -> io::Result<()> {
-        let target = self.object_file(object_path);
         let mut db = self.db();
-        std::fs::rename(temp, target)?;
+        self.place_object(&mut db, temp, object_path, size, content_type)
+    }
+
+    /// [`commit_object`](Self::commit_object) for a signed upload: only while the session
+    /// that signed `object_path` is open. The check and the rename happen under one lock,
+    /// the same lock `uploads.complete` and `uploads.fail` close the session under, so a
+    /// PUT whose body was still arriving when its session closed can never replace (or
+    /// leave behind) an object: it lands before the session closes, or not at all.
+    pub(super) fn commit_upload(
+        &self,
+        temp: &Path,
+        object_path: &str,
+        size: u64,
+        content_type: &str,
+    ) -> Result<(), CommitError> {
+        let mut db = self.db();
+        db.upload_open(object_path).map_err(CommitError::Closed)?;
+        self.place_object(&mut db, temp, object_path, size, content_type)
+            .map_err(CommitError::Io)
+    }
+
+    fn place_object(
+        &self,
+        db: &mut Db,
+        temp: &Path,
+        object_path: &str,
+        size: u64,
+        content_type: &str,
+    ) -> io::Result<()> {
+        std::fs::rename(temp, self.object_file(object_path))?;
         db.objects.insert(
             object_path.to_owned(),
             ObjectMeta {
@@ -158,6 +229,14 @@ impl DevState {
             },
         );
         Ok(())
+    }
+
+    /// Forgets `object_path` and deletes its file (best effort: a file that cannot be
+    /// removed is no longer served, since only recorded objects are).
+    pub(super) fn delete_object(&self, db: &mut Db, object_path: &str) {
+        if db.objects.remove(object_path).is_some() {
+            let _ = std::fs::remove_file(self.object_file(object_path));
+        }
     }
 
     /// Stores `bytes` as `object_path` synchronously (used for seeding).

@@ -11,7 +11,7 @@ use super::model::EgressRecord;
 use super::object_io::{ChunkWriter, read_chunks};
 use super::range::{ByteRange, parse_range};
 use super::signing::{Denied, SignedMethod, verify};
-use super::state::DevState;
+use super::state::{CommitError, DevState, UploadClosed};
 use super::url::decode_path;
 use super::validate::file_name_problem;
 use axum::body::Body;
@@ -169,6 +169,22 @@ fn denied(reason: Denied) -> StorageError {
     }
 }
 
+/// The storage error for a validly signed upload URL whose session is no longer open.
+fn closed(reason: UploadClosed) -> StorageError {
+    let message = match reason {
+        UploadClosed::Finished(status) => format!(
+            "The upload session is {}: its upload URLs stopped working when it closed. \
+             Start a new upload with uploads.initiate",
+            status.as_str()
+        ),
+        UploadClosed::NoSession => {
+            "This URL does not belong to an open upload session; use a URL from uploads.signed_url"
+                .to_owned()
+        }
+    };
+    StorageError::new(StatusCode::FORBIDDEN, "AccessDenied", message)
+}
+
 /// Removes the temp file unless the upload was committed.
 struct TempFile {
     path: PathBuf,
@@ -202,6 +218,8 @@ async fn put(
         now_unix(),
     )
     .map_err(denied)?;
+    // Checked before the body is read, and again when it is moved into place.
+    state.db().upload_open(&object_path).map_err(closed)?;
     let max = state.config().max_object_bytes;
     if content_length(&parts.headers).is_some_and(|len| len > max) {
         return Err(too_large(max));
@@ -215,8 +233,11 @@ async fn put(
         None => return Err(internal(io::Error::other("request body already consumed"))),
     };
     state
-        .commit_object(&temp.path, &object_path, size, &grant.content_type)
-        .map_err(internal)?;
+        .commit_upload(&temp.path, &object_path, size, &grant.content_type)
+        .map_err(|err| match err {
+            CommitError::Closed(reason) => closed(reason),
+            CommitError::Io(err) => internal(err),
+        })?;
     temp.armed = false;
     Ok(StatusCode::OK.into_response())
 }

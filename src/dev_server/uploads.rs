@@ -12,7 +12,9 @@
 //!   complete's answer, replayed: same item ids, nothing created, quota unchanged.
 //!   Complete after fail → 404 Problem.
 //! - fail: failing a failed session is a 200 no-op (the first error is kept); failing a
-//!   completed one → 404 Problem.
+//!   completed one → 404 Problem. Failing deletes the objects the session stored.
+//! - upload URLs work only while their session is open: once it is completed or failed a
+//!   PUT is refused (403, see `storage.rs`), so a completed item's bytes never change.
 
 use super::error::ApiError;
 use super::model::{AssetSnapshot, ItemSnapshot, SessionSnapshot, SessionStatus, SignedFile};
@@ -410,6 +412,15 @@ pub(super) fn fail(
             session.status = SessionStatus::Failed;
             session.error_message = Some(error_message.to_owned());
             session.error_step = error_step.map(str::to_owned);
+            // An abandoned upload keeps nothing: its objects would never be served.
+            let stored: Vec<String> = session
+                .files
+                .iter()
+                .map(|file| file.object_path.clone())
+                .collect();
+            for object_path in stored {
+                state.delete_object(db, &object_path);
+            }
         }
     }
     Ok(json!({ "id": upload_id, "status": "failed" }))

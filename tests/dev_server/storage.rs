@@ -1,6 +1,7 @@
 //! Signed-URL object storage: signatures, expiry, methods, content types, atomic PUTs,
 //! size limits and byte ranges.
 
+use crate::common::raw::{self, RawConn};
 use crate::common::{Harness, Reply, pattern, send};
 use geopera::dev_server::DevConfig;
 use serde_json::json;
@@ -124,28 +125,16 @@ async fn streaming_re_put_is_atomic_and_an_aborted_put_leaves_the_old_object() {
     let upload_id = h.initiate(1, 200_000).await;
     let (url, _) = h.sign(&upload_id, "a.tif", "image/tiff").await;
     assert_eq!(h.put(&url, "image/tiff", old.clone()).await.status, 200);
-    let done = h
-        .op("uploads.complete", json!({"upload_id": upload_id}))
-        .await
-        .json();
-    let item_id = done["item_ids"][0].as_str().unwrap_or_default().to_owned();
-    let download = h.asset_descriptor(&item_id, "a").await["url"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let read = |url: String| {
-        let http = h.http.clone();
-        async move {
-            http.get(url)
-                .send()
-                .await
-                .expect("GET")
-                .bytes()
-                .await
-                .expect("body")
-                .to_vec()
-        }
+    // Re-PUTs happen while the session is open (afterwards its URLs are refused), so the
+    // stored bytes are read straight from the data dir: every object file there.
+    let stored = || -> Vec<Vec<u8>> {
+        std::fs::read_dir(h.server.state().data_dir().join("objects"))
+            .expect("objects dir")
+            .map(|entry| std::fs::read(entry.expect("entry").path()).expect("object"))
+            .collect()
     };
+    let uploaded =
+        || h.server.state().session(&upload_id).expect("session").files[0].uploaded_bytes;
 
     // A slow re-PUT: half the new bytes sent, the rest held back.
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
@@ -162,22 +151,22 @@ async fn streaming_re_put_is_atomic_and_an_aborted_put_leaves_the_old_object() {
     tx.send(Ok(new[..40_000].to_vec()))
         .await
         .expect("first half queued");
-    assert_eq!(
-        read(download.clone()).await,
-        old,
+    assert!(
+        stored().contains(&old) && !stored().iter().any(|s| s.starts_with(&new[..1000])),
         "a half-written object must never be visible"
     );
+    assert_eq!(uploaded(), Some(50_000));
     tx.send(Ok(new[40_000..].to_vec()))
         .await
         .expect("second half queued");
     drop(tx);
     let response = put.await.expect("task").expect("PUT completes");
     assert_eq!(response.status(), 200);
-    assert_eq!(
-        read(download.clone()).await,
-        new,
+    assert!(
+        stored().contains(&new) && !stored().contains(&old),
         "the re-PUT replaced the object"
     );
+    assert_eq!(uploaded(), Some(80_000));
 
     // An aborted PUT: the stream errors half-way, so the request never completes.
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
@@ -200,9 +189,23 @@ async fn streaming_re_put_is_atomic_and_an_aborted_put_leaves_the_old_object() {
         put.await.expect("task").is_err(),
         "the aborted PUT fails on the client"
     );
-    assert_eq!(
-        read(download).await,
-        new,
+    assert_eq!(uploaded(), Some(80_000));
+
+    // Completed, the item serves the last whole PUT.
+    let done = h
+        .op("uploads.complete", json!({"upload_id": upload_id}))
+        .await
+        .json();
+    let item_id = done["item_ids"][0].as_str().unwrap_or_default().to_owned();
+    let download = h.asset_descriptor(&item_id, "a").await;
+    let served = h
+        .get(download["url"].as_str().unwrap_or_default())
+        .await
+        .bytes()
+        .await
+        .expect("body");
+    assert!(
+        served.to_vec() == new,
         "an aborted PUT leaves the previous object"
     );
 }
@@ -355,4 +358,177 @@ async fn get_serves_single_byte_ranges() {
     let full = h.get(&url).await;
     assert_eq!(full.headers()["accept-ranges"], "bytes");
     assert_eq!(full.headers()["content-length"], "1000");
+}
+
+/// How many objects the server holds on disk.
+fn objects_on_disk(h: &Harness) -> usize {
+    std::fs::read_dir(h.server.state().data_dir().join("objects"))
+        .expect("objects dir")
+        .count()
+}
+
+#[tokio::test]
+async fn upload_urls_stop_working_once_their_session_is_completed() {
+    let h = Harness::start().await;
+    h.demo();
+    let original = pattern(10, 4);
+    let upload_id = h.initiate(1, 10).await;
+    let (url, _) = h.sign(&upload_id, "a.tif", "image/tiff").await;
+    assert_eq!(
+        h.put(&url, "image/tiff", original.clone()).await.status,
+        200
+    );
+    let done = h
+        .op("uploads.complete", json!({"upload_id": upload_id}))
+        .await
+        .json();
+    let item_id = done["item_ids"][0].as_str().unwrap_or_default().to_owned();
+
+    // The URL has not expired, but its session is over: the completed asset is final.
+    let late = h.put(&url, "image/tiff", pattern(100_000, 5)).await;
+    assert_eq!(storage_error(&late, 403), "AccessDenied");
+    assert!(
+        late.text.contains("upload session is completed"),
+        "{}",
+        late.text
+    );
+    let download = h.asset_descriptor(&item_id, "a").await;
+    assert_eq!(download["size"], 10);
+    let served = h
+        .get(download["url"].as_str().unwrap_or_default())
+        .await
+        .bytes()
+        .await
+        .expect("body");
+    assert_eq!(
+        served.to_vec(),
+        original,
+        "the completed asset is unchanged"
+    );
+    assert_eq!(h.server.state().used_bytes(), 10);
+}
+
+#[tokio::test]
+async fn a_failed_sessions_objects_are_deleted_and_its_urls_stop_working() {
+    let h = Harness::start().await;
+    h.demo();
+    let stored_before = objects_on_disk(&h);
+    let upload_id = h.initiate(2, 100).await;
+    let (a, _) = h.sign(&upload_id, "a.tif", "image/tiff").await;
+    let (b, _) = h.sign(&upload_id, "b.tif", "image/tiff").await;
+    assert_eq!(h.put(&a, "image/tiff", pattern(10, 1)).await.status, 200);
+    assert_eq!(objects_on_disk(&h), stored_before + 1);
+
+    let failed = h
+        .op(
+            "uploads.fail",
+            json!({"upload_id": upload_id, "error_message": "user cancelled"}),
+        )
+        .await;
+    assert_eq!(failed.status, 200, "{}", failed.text);
+    assert_eq!(objects_on_disk(&h), stored_before, "the object is deleted");
+    let session = h.server.state().session(&upload_id).expect("session");
+    assert_eq!(session.files[0].uploaded_bytes, None);
+
+    for url in [&a, &b] {
+        let late = h.put(url, "image/tiff", pattern(10, 2)).await;
+        assert_eq!(storage_error(&late, 403), "AccessDenied");
+        assert!(
+            late.text.contains("upload session is failed"),
+            "{}",
+            late.text
+        );
+    }
+    assert_eq!(objects_on_disk(&h), stored_before, "nothing new was stored");
+}
+
+/// Starts a PUT of `len` bytes to `url` over raw HTTP with `Expect: 100-continue` and waits
+/// for the `100 Continue`: hyper sends it when the handler first reads the body, i.e. once
+/// the URL has been checked and the body is about to be streamed to disk.
+async fn put_in_flight(h: &Harness, url: &str, len: usize) -> RawConn {
+    let authority = raw::authority(h.server.base_url());
+    let mut conn = RawConn::connect(authority).await;
+    conn.send(format!(
+        "PUT {} HTTP/1.1\r\nhost: {authority}\r\ncontent-type: image/tiff\r\n\
+         content-length: {len}\r\nexpect: 100-continue\r\n\r\n",
+        raw::path_and_query(url)
+    ))
+    .await;
+    let interim = conn.response().await;
+    assert_eq!(interim.status, 100, "{}", interim.status_line);
+    conn
+}
+
+#[tokio::test]
+async fn a_put_in_flight_when_complete_happens_cannot_replace_the_completed_object() {
+    let h = Harness::start().await;
+    h.demo();
+    let original = pattern(10, 6);
+    let upload_id = h.initiate(1, 10).await;
+    let (url, _) = h.sign(&upload_id, "a.tif", "image/tiff").await;
+    assert_eq!(
+        h.put(&url, "image/tiff", original.clone()).await.status,
+        200
+    );
+
+    let mut replacing = put_in_flight(&h, &url, 5000).await;
+    let done = h
+        .op("uploads.complete", json!({"upload_id": upload_id}))
+        .await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    replacing.send(pattern(5000, 7)).await;
+    let answer = replacing.response().await;
+    assert_eq!(answer.status, 403, "{}", answer.text());
+    assert!(
+        answer.text().contains("<Code>AccessDenied</Code>")
+            && answer.text().contains("upload session is completed"),
+        "{}",
+        answer.text()
+    );
+
+    let item_id = done.json()["item_ids"][0]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let download = h.asset_descriptor(&item_id, "a").await;
+    let served = h
+        .get(download["url"].as_str().unwrap_or_default())
+        .await
+        .bytes()
+        .await
+        .expect("body");
+    assert_eq!(
+        served.to_vec(),
+        original,
+        "the completed asset is unchanged"
+    );
+    assert_eq!(download["size"], 10);
+}
+
+#[tokio::test]
+async fn a_put_in_flight_when_the_session_fails_leaves_no_object() {
+    let h = Harness::start().await;
+    h.demo();
+    let stored_before = objects_on_disk(&h);
+    let upload_id = h.initiate(1, 5000).await;
+    let (url, _) = h.sign(&upload_id, "a.tif", "image/tiff").await;
+    let mut late = put_in_flight(&h, &url, 5000).await;
+    let failed = h
+        .op(
+            "uploads.fail",
+            json!({"upload_id": upload_id, "error_message": "gave up"}),
+        )
+        .await;
+    assert_eq!(failed.status, 200, "{}", failed.text);
+    late.send(pattern(5000, 8)).await;
+    let answer = late.response().await;
+    assert_eq!(answer.status, 403, "{}", answer.text());
+    assert!(
+        answer.text().contains("upload session is failed"),
+        "{}",
+        answer.text()
+    );
+    assert_eq!(objects_on_disk(&h), stored_before);
+    let session = h.server.state().session(&upload_id).expect("session");
+    assert_eq!(session.files[0].uploaded_bytes, None);
 }

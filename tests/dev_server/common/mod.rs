@@ -2,6 +2,8 @@
 //! raw HTTP, and move bytes through signed URLs.
 #![allow(dead_code)]
 
+pub mod raw;
+
 use geopera::dev_server::{DevConfig, DevServer};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
