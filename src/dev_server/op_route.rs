@@ -5,12 +5,13 @@ use super::auth::authorize;
 use super::error::ApiError;
 use super::faults::{FaultTarget, Surface, intercept};
 use super::ops::{self, OPERATIONS, OpContext};
-use super::serve::PeerAddr;
+use super::serve::{LocalAddr, PeerAddr};
 use super::state::DevState;
-use super::validate::parse_body;
+use super::validate::{max_string_bytes, parse_body, truncate_utf8};
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use futures_util::StreamExt;
@@ -54,8 +55,10 @@ pub(super) async fn handle(
         Err(err) => return ApiError::from(err).into_response(),
     };
     let ctx = OpContext {
-        base_url: base_url(&state, &parts.headers),
-        user_agent: header_str(&parts.headers, header::USER_AGENT.as_str()).map(str::to_owned),
+        base_url: base_url(&state, &parts),
+        // Stored with download grants: bounded like the body's `user_agent` field.
+        user_agent: header_str(&parts.headers, header::USER_AGENT.as_str())
+            .map(|agent| truncate_utf8(agent, max_string_bytes("user_agent")).to_owned()),
         peer_ip: parts
             .extensions
             .get::<PeerAddr>()
@@ -111,16 +114,21 @@ async fn read_limited(body: Body, limit: usize, headers: &HeaderMap) -> Result<V
 }
 
 /// The scheme and authority signed URLs start with: the configured public URL, else the
-/// request's `Host` (when it looks like a host), else `http://127.0.0.1`.
-fn base_url(state: &DevState, headers: &HeaderMap) -> String {
+/// request's `Host` (when it looks like a host), else the address the connection arrived
+/// on (an HTTP/1.0 request may send no `Host`), else `http://127.0.0.1` (in-process calls).
+fn base_url(state: &DevState, parts: &Parts) -> String {
     if let Some(url) = &state.config().public_url {
         return url.clone();
     }
-    let host = header_str(headers, header::HOST.as_str()).filter(|host| {
+    let host = header_str(&parts.headers, header::HOST.as_str()).filter(|host| {
         !host.is_empty()
             && host.bytes().all(|b| {
                 b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']')
             })
     });
-    format!("http://{}", host.unwrap_or("127.0.0.1"))
+    match (host, parts.extensions.get::<LocalAddr>()) {
+        (Some(host), _) => format!("http://{host}"),
+        (None, Some(LocalAddr(local))) => format!("http://{local}"),
+        (None, None) => "http://127.0.0.1".to_owned(),
+    }
 }

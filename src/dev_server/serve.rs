@@ -32,6 +32,11 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(120);
 #[derive(Debug, Clone, Copy)]
 pub(super) struct PeerAddr(pub(super) SocketAddr);
 
+/// The local address a connection arrived on, put in each request's extensions: the
+/// authority of signed URLs when a request names no `Host` (HTTP/1.0).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct LocalAddr(pub(super) SocketAddr);
+
 /// Returned to hyper to close a connection without writing a response.
 #[derive(Debug)]
 struct Dropped;
@@ -72,9 +77,10 @@ pub async fn serve(
                 continue;
             }
         };
+        let local = stream.local_addr().ok();
         let router = router.clone();
         let service =
-            hyper::service::service_fn(move |request| call(router.clone(), peer, request));
+            hyper::service::service_fn(move |request| call(router.clone(), peer, local, request));
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(HEADER_READ_TIMEOUT)
@@ -105,10 +111,14 @@ fn is_per_connection(err: &io::Error) -> bool {
 async fn call(
     mut router: Router,
     peer: SocketAddr,
+    local: Option<SocketAddr>,
     request: hyper::Request<Incoming>,
 ) -> Result<Response, Dropped> {
     let mut request = request.map(Body::new);
     request.extensions_mut().insert(PeerAddr(peer));
+    if let Some(local) = local {
+        request.extensions_mut().insert(LocalAddr(local));
+    }
     let response = match router.call(request).await {
         Ok(response) => response,
         Err(never) => match never {},

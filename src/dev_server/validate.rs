@@ -2,7 +2,8 @@
 //!
 //! `parse_body` mirrors how FastAPI reads a JSON body; [`Fields`] reads one object field at a
 //! time with pydantic's lax coercions (`"5"` → 5, `1.0` → 1, `"yes"` → true), collecting every
-//! error in field order. Unknown fields are ignored. Also holds the dev server's own value
+//! error in field order. Unknown fields are ignored. Every string field is bounded by
+//! [`max_string_bytes`], the one table of length limits. Also holds the dev server's own value
 //! checks (file names, content types), reported as pydantic `value_error`s.
 
 use serde_json::{Map, Value, json};
@@ -210,6 +211,19 @@ impl<'a> Fields<'a> {
 
     fn string(&mut self, field: &str, value: &'a Value) -> &'a str {
         match value {
+            Value::String(text) if text.len() > max_string_bytes(field) => {
+                let max = max_string_bytes(field);
+                self.push(
+                    FieldError::at(
+                        field,
+                        "string_too_long",
+                        format!("String should have at most {max} bytes (UTF-8)"),
+                        value.clone(),
+                    )
+                    .with_ctx(json!({ "max_length": max })),
+                );
+                ""
+            }
             Value::String(text) => text,
             other => {
                 self.push(FieldError::at(
@@ -378,6 +392,34 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// The most bytes of UTF-8 the string field `field` accepts; longer values are a 422
+/// `string_too_long` on that field. Every operation's string fields are bounded here:
+/// - `file_name`: 1,024, the object-key limit of S3 and GCS;
+/// - ids and keys (`*_id`, `asset_key`, `mosaic_type`): 256, far above any real id;
+/// - `error_message`: 4,096, room for a client's exception text;
+/// - any other free text (`status`, `error_step`, `content_type`, `user_agent`, …): 1,024.
+pub(super) fn max_string_bytes(field: &str) -> usize {
+    match field {
+        "error_message" => 4096,
+        "file_name" => 1024,
+        "asset_key" | "mosaic_type" => 256,
+        id if id.ends_with("_id") => 256,
+        _ => 1024,
+    }
+}
+
+/// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.
+pub(super) fn truncate_utf8(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// An optionally signed run of digits (underscores between digits allowed, as in Python).
 fn parse_int_text(text: &str) -> Option<i128> {
     let (negative, digits) = match text.strip_prefix('-') {
@@ -404,8 +446,9 @@ fn parse_int_text(text: &str) -> Option<i128> {
 /// Why `name` is not a safe file name inside an upload folder, if it is not.
 ///
 /// Refused: empty names, NUL and other control characters, backslashes, absolute paths (`/x`,
-/// `C:x`), and empty, `.` or `..` segments. Forward slashes between normal segments are allowed
-/// (sub-folders inside the upload's folder).
+/// a drive root such as `C:/x`), and empty, `.` or `..` segments. Forward slashes between
+/// normal segments are allowed (sub-folders inside the upload's folder), and so are colons
+/// (`a:b`, `12:30.tif`), as in object keys. The length limit is [`max_string_bytes`].
 pub(super) fn file_name_problem(name: &str) -> Option<&'static str> {
     if name.is_empty() {
         return Some("file_name must not be empty");
@@ -419,10 +462,9 @@ pub(super) fn file_name_problem(name: &str) -> Option<&'static str> {
     if name.contains('\\') {
         return Some("file_name must not contain backslashes; use '/' between folders");
     }
-    let bytes = name.as_bytes();
-    if name.starts_with('/')
-        || (bytes.len() >= 2 && bytes[1] == b':' && bytes[0].is_ascii_alphabetic())
-    {
+    let drive_root =
+        matches!(name.as_bytes(), [drive, b':', b'/', ..] if drive.is_ascii_alphabetic());
+    if name.starts_with('/') || drive_root {
         return Some("file_name must be relative to the upload folder, not an absolute path");
     }
     if name
@@ -596,7 +638,8 @@ mod tests {
             "a/../b",
             "a/..",
             "/etc/passwd",
-            "C:evil",
+            "C:/evil",
+            "c:/",
             "a\\b",
             "a\0b",
             "a\nb",
@@ -616,9 +659,43 @@ mod tests {
             "a..b",
             "harbour 2024 (v2).tif",
             "é.tif",
+            "a:b",
+            "C:evil",
+            "C:",
+            "dir/12:30.tif",
         ] {
             assert_eq!(file_name_problem(good), None, "{good:?} should be allowed");
         }
+    }
+
+    #[test]
+    fn strings_over_their_fields_limit_are_too_long() {
+        let long_name = "é".repeat(513);
+        let body = obj(
+            json!({"file_name": long_name, "project_id": "p".repeat(256),
+                              "error_message": "m".repeat(4097)}),
+        );
+        let mut f = Fields::new(&body);
+        assert_eq!(f.required_str("file_name"), "");
+        assert_eq!(f.required_str("project_id").len(), 256);
+        f.required_str("error_message");
+        let errors = f.finish().unwrap_err();
+        assert_eq!(errors.len(), 2);
+        assert_eq!(
+            errors[0].to_json(),
+            json!({"type": "string_too_long", "loc": ["body", "file_name"],
+                   "msg": "String should have at most 1024 bytes (UTF-8)",
+                   "input": long_name, "ctx": {"max_length": 1024}})
+        );
+        assert_eq!(errors[1].ctx, Some(json!({"max_length": 4096})));
+    }
+
+    #[test]
+    fn truncation_keeps_whole_characters() {
+        assert_eq!(truncate_utf8("abc", 5), "abc");
+        assert_eq!(truncate_utf8("abcdef", 3), "abc");
+        assert_eq!(truncate_utf8("aé", 2), "a");
+        assert_eq!(truncate_utf8("é", 0), "");
     }
 
     #[test]

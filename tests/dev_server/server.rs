@@ -1,6 +1,7 @@
 //! Starting, serving and stopping: `DevServer`, `serve` with a shutdown future, `router` in
 //! process, data directories and the public URL setting.
 
+use crate::common::raw::{self, RawConn};
 use crate::common::{Harness, send};
 use geopera::dev_server::{
     DevConfig, DevServer, DevState, Fault, FaultKind, FaultTarget, router, serve,
@@ -223,4 +224,34 @@ async fn early_answers_keep_the_connection_usable() {
         status.starts_with("HTTP/1.1 200"),
         "the same connection still serves: {status}"
     );
+}
+
+/// An HTTP/1.0 request may come without `Host`; the signed URL then names the address the
+/// request arrived on, port included.
+#[tokio::test]
+async fn signed_urls_without_a_host_header_name_the_listeners_address() {
+    let h = Harness::start().await;
+    h.demo();
+    let upload_id = h.initiate(1, 1).await;
+    let body = json!({"upload_id": upload_id, "file_name": "a.tif", "content_type": "image/tiff"})
+        .to_string();
+    let mut conn = RawConn::connect(raw::authority(h.server.base_url())).await;
+    conn.send(format!(
+        "POST /v1/op/uploads.signed_url HTTP/1.0\r\nauthorization: Bearer {}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        h.server.token(),
+        body.len()
+    ))
+    .await;
+    let reply = conn.response().await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let url = reply.json()["upload_url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        url.starts_with(&format!("{}/storage/", h.server.base_url())),
+        "{url}"
+    );
+    assert_eq!(h.put(&url, "image/tiff", b"x".to_vec()).await.status, 200);
 }

@@ -167,7 +167,7 @@ async fn signed_url_checks_file_names_and_content_types() {
         "dir\\file.tif",
         "nul\u{0}byte",
         "a//b",
-        "C:evil.tif",
+        "C:/evil.tif",
     ] {
         let reply = h
             .op(
@@ -344,4 +344,208 @@ async fn oversized_operation_bodies_get_413_problem() {
         .op("uploads.initiate", json!({"project_id": "prj_demo"}))
         .await;
     assert_eq!(small.status, 200);
+}
+
+#[tokio::test]
+async fn file_names_are_limited_to_1024_bytes_of_utf8_like_object_keys() {
+    let h = Harness::start().await;
+    h.demo();
+    let upload_id = h.initiate(4, 10).await;
+    let longest = format!("{}.tif", "a".repeat(1020));
+    let (url, _) = h.sign(&upload_id, &longest, "image/tiff").await;
+    assert_eq!(
+        h.put(&url, "image/tiff", b"x".to_vec()).await.status,
+        200,
+        "a 1,024-byte name is signed and its URL works"
+    );
+    let too_long = [
+        format!("{}.tif", "a".repeat(1021)),
+        // 513 characters, 1,026 bytes: the limit counts bytes, as object stores do.
+        "é".repeat(513),
+        "n".repeat(100_000),
+    ];
+    for name in &too_long {
+        let reply = h
+            .op(
+                "uploads.signed_url",
+                json!({"upload_id": upload_id, "file_name": name}),
+            )
+            .await;
+        let errors = reply.validation();
+        assert_eq!(errors.len(), 1, "{}", reply.text);
+        assert_eq!(errors[0]["loc"], json!(["body", "file_name"]));
+        assert_eq!(errors[0]["type"], "string_too_long");
+        assert_eq!(errors[0]["ctx"], json!({"max_length": 1024}));
+        assert!(
+            errors[0]["msg"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("1024"),
+            "{}",
+            errors[0]
+        );
+    }
+    let files = h.server.state().session(&upload_id).expect("session").files;
+    assert_eq!(files.len(), 1, "nothing was signed for the long names");
+}
+
+#[tokio::test]
+async fn every_free_text_field_is_bounded() {
+    let h = Harness::start().await;
+    h.demo();
+    let upload_id = h.initiate(1, 10).await;
+    let id = "i".repeat(257);
+    let text = "t".repeat(1025);
+    let message = "m".repeat(4097);
+    let cases = [
+        ("uploads.initiate", json!({"project_id": id}), "project_id"),
+        (
+            "uploads.initiate",
+            json!({"project_id": "prj_demo", "target_collection_id": id}),
+            "target_collection_id",
+        ),
+        (
+            "uploads.initiate",
+            json!({"project_id": "prj_demo", "target_item_id": id}),
+            "target_item_id",
+        ),
+        (
+            "uploads.initiate",
+            json!({"project_id": "prj_demo", "asset_key": id}),
+            "asset_key",
+        ),
+        (
+            "uploads.initiate",
+            json!({"project_id": "prj_demo", "transfer_method": text}),
+            "transfer_method",
+        ),
+        (
+            "uploads.signed_url",
+            json!({"upload_id": id, "file_name": "a.tif"}),
+            "upload_id",
+        ),
+        (
+            "uploads.signed_url",
+            json!({"upload_id": upload_id, "file_name": "a.tif", "content_type": text}),
+            "content_type",
+        ),
+        (
+            "uploads.progress",
+            json!({"upload_id": upload_id, "status": text}),
+            "status",
+        ),
+        ("uploads.complete", json!({"upload_id": id}), "upload_id"),
+        (
+            "uploads.fail",
+            json!({"upload_id": upload_id, "error_message": message}),
+            "error_message",
+        ),
+        (
+            "uploads.fail",
+            json!({"upload_id": upload_id, "error_message": "x", "error_step": text}),
+            "error_step",
+        ),
+        (
+            "items.asset.download",
+            json!({"item_id": id, "asset_id": "visual"}),
+            "item_id",
+        ),
+        (
+            "items.asset.download",
+            json!({"item_id": "itm_demo", "asset_id": id}),
+            "asset_id",
+        ),
+        ("clip.job.downloads", json!({"job_id": id}), "job_id"),
+        (
+            "clip.job.download",
+            json!({"job_id": "clip_demo", "mosaic_type": id}),
+            "mosaic_type",
+        ),
+        (
+            "clip.job.download",
+            json!({"job_id": "clip_demo", "mosaic_type": "visual", "user_agent": text}),
+            "user_agent",
+        ),
+        (
+            "clip.job.download",
+            json!({"job_id": "clip_demo", "mosaic_type": "visual", "requester_ip": text}),
+            "requester_ip",
+        ),
+    ];
+    for (op, body, field) in cases {
+        let reply = h.op(op, body).await;
+        let errors = reply.validation();
+        assert_eq!(
+            locs(&errors),
+            vec![json!(["body", field])],
+            "{op}: {}",
+            reply.text
+        );
+        assert_eq!(errors[0]["type"], "string_too_long", "{op} {field}");
+    }
+    // Just inside the limits everything still works.
+    let fine = h
+        .op(
+            "uploads.fail",
+            json!({"upload_id": upload_id, "error_message": "m".repeat(4096), "error_step": "s".repeat(1024)}),
+        )
+        .await;
+    assert_eq!(fine.status, 200, "{}", fine.text);
+    let session = h.server.state().session(&upload_id).expect("session");
+    assert_eq!(session.error_message.map(|m| m.len()), Some(4096));
+}
+
+/// The `User-Agent` header is stored with each download URL for egress attribution; a huge
+/// one is cut to the same bound as the `user_agent` field.
+#[tokio::test]
+async fn stored_user_agent_headers_are_bounded() {
+    let h = Harness::start().await;
+    h.demo();
+    let agent = "A".repeat(20_000);
+    let reply = send(
+        h.post("items.asset.download")
+            .bearer_auth(h.server.token())
+            .header("user-agent", &agent)
+            .json(&json!({"item_id": "itm_demo", "asset_id": "visual"})),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    let url = reply.json()["url"].as_str().unwrap_or_default().to_owned();
+    h.get(&url).await.bytes().await.expect("body");
+    let egress = h.server.state().wait_for_egress(1).await;
+    assert_eq!(
+        egress[0].user_agent.as_deref().map(str::len),
+        Some(1024),
+        "cut to 1,024 bytes"
+    );
+}
+
+#[tokio::test]
+async fn a_colon_is_not_an_absolute_path_but_a_drive_root_is() {
+    let h = Harness::start().await;
+    h.demo();
+    let upload_id = h.initiate(4, 10).await;
+    for name in ["a:b", "C:evil.tif", "dir/12:30.tif"] {
+        let (url, path) = h.sign(&upload_id, name, "image/tiff").await;
+        assert_eq!(path, format!("uploads/{upload_id}/{name}"));
+        assert_eq!(h.put(&url, "image/tiff", b"x".to_vec()).await.status, 200);
+    }
+    for bad in ["C:/evil.tif", "c:/", "/a:b"] {
+        let reply = h
+            .op(
+                "uploads.signed_url",
+                json!({"upload_id": upload_id, "file_name": bad}),
+            )
+            .await;
+        let errors = reply.validation();
+        assert_eq!(errors[0]["loc"], json!(["body", "file_name"]), "{bad}");
+        assert!(
+            errors[0]["msg"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("absolute path"),
+            "{bad}: {}",
+            reply.text
+        );
+    }
 }
