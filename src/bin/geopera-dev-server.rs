@@ -23,6 +23,10 @@ OPTIONS:
     --quota-bytes <N>         storage quota in bytes [default: 10737418240]
     --url-ttl-secs <N>        lifetime of signed URLs in seconds [default: 900]
     --max-object-bytes <N>    largest object a signed PUT may store [default: 5368709120]
+    --body-timeout-secs <N>   answer 408 when a request body stalls this long; 0 disables
+                              [default: 60]
+    --max-connections <N>     connections served at once; more wait until one closes
+                              [default: 1024]
     --public-url <URL>        base of signed URLs [default: from each request's Host header]
     --no-demo                 start without the demo project, item and clip job
     --quiet                   do not log requests to stderr
@@ -77,6 +81,22 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, St
             "--max-object-bytes" => {
                 let max = number("--max-object-bytes", value("--max-object-bytes")?)?;
                 parsed.config = parsed.config.max_object_bytes(max);
+            }
+            "--body-timeout-secs" => {
+                let secs = number("--body-timeout-secs", value("--body-timeout-secs")?)?;
+                parsed.config = parsed.config.body_read_timeout(Duration::from_secs(secs));
+            }
+            "--max-connections" => {
+                let text = value("--max-connections")?;
+                let max = match text.parse::<usize>() {
+                    Ok(0) | Err(_) => {
+                        return Err(format!(
+                            "--max-connections expects a whole number of at least 1, got {text:?}"
+                        ));
+                    }
+                    Ok(max) => max,
+                };
+                parsed.config = parsed.config.max_connections(max);
             }
             "--public-url" => parsed.config = parsed.config.public_url(value("--public-url")?),
             "--no-demo" => parsed.demo = false,
@@ -206,6 +226,29 @@ mod tests {
         assert_eq!(args.addr.port(), 9000);
         assert_eq!(args.token, "t");
         assert!(!args.demo);
+    }
+
+    #[test]
+    fn connection_flags_reach_the_config() {
+        let Ok(Some(args)) = parse(&["--body-timeout-secs", "7", "--max-connections", "3"]) else {
+            panic!("flags should parse")
+        };
+        let config = format!("{:?}", args.config);
+        assert!(config.contains("body_read_timeout: Some(7s)"), "{config}");
+        assert!(config.contains("max_connections: 3"), "{config}");
+        let Ok(Some(args)) = parse(&["--body-timeout-secs", "0"]) else {
+            panic!("0 disables the timeout")
+        };
+        assert!(format!("{:?}", args.config).contains("body_read_timeout: None"));
+        let Ok(Some(defaults)) = parse(&[]) else {
+            panic!("defaults should parse")
+        };
+        let config = format!("{:?}", defaults.config);
+        assert!(config.contains("body_read_timeout: Some(60s)"), "{config}");
+        assert!(config.contains("max_connections: 1024"), "{config}");
+        assert!(parse(&["--max-connections", "0"]).is_err());
+        assert!(parse(&["--max-connections", "-1"]).is_err());
+        assert!(parse(&["--body-timeout-secs", "soon"]).is_err());
     }
 
     #[test]

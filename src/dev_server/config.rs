@@ -1,4 +1,5 @@
-//! [`DevConfig`]: tokens and scopes, quota, signed-URL lifetime, storage location and limits.
+//! [`DevConfig`]: tokens and scopes, quota, signed-URL lifetime, storage location, limits
+//! and connection handling.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -18,6 +19,8 @@ pub struct DevConfig {
     pub(super) seed_demo: bool,
     pub(super) public_url: Option<String>,
     pub(super) log_requests: bool,
+    pub(super) body_read_timeout: Option<Duration>,
+    pub(super) max_connections: usize,
 }
 
 impl DevConfig {
@@ -99,6 +102,24 @@ impl DevConfig {
         self
     }
 
+    /// How long a request body may stall (default 60 s): when no body bytes arrive for this
+    /// long, the request is answered 408 (an XML `RequestTimeout` for storage, a Problem for
+    /// operations) and its connection closed. It bounds each pause, not the whole transfer,
+    /// so a slow but steady upload never times out. `Duration::ZERO` disables the timeout.
+    pub fn body_read_timeout(mut self, timeout: Duration) -> DevConfig {
+        self.body_read_timeout = (!timeout.is_zero()).then_some(timeout);
+        self
+    }
+
+    /// The most connections served at once (default 1,024; 0 is taken as 1). Beyond the cap
+    /// the server stops accepting: new connections wait in the listen backlog and are
+    /// served, in order, as open ones close. Idle keep-alive connections count until their
+    /// client closes them or they sit 120 s without a request.
+    pub fn max_connections(mut self, max: usize) -> DevConfig {
+        self.max_connections = max;
+        self
+    }
+
     /// The configured data directory, if any.
     pub fn configured_data_dir(&self) -> Option<&Path> {
         self.data_dir.as_deref()
@@ -117,6 +138,8 @@ impl Default for DevConfig {
             seed_demo: false,
             public_url: None,
             log_requests: false,
+            body_read_timeout: Some(Duration::from_secs(60)),
+            max_connections: 1024,
         }
     }
 }
@@ -141,6 +164,8 @@ impl fmt::Debug for DevConfig {
             .field("seed_demo", &self.seed_demo)
             .field("public_url", &self.public_url)
             .field("log_requests", &self.log_requests)
+            .field("body_read_timeout", &self.body_read_timeout)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }

@@ -11,6 +11,7 @@
 //! Not for production: the signing key is per start and state lives in memory.
 
 mod auth;
+mod body;
 mod clock;
 mod config;
 mod data_dir;
@@ -52,6 +53,7 @@ use axum::{Json, Router};
 /// or for [`serve`]. Through the router alone the `DropConnection` fault renders as a 502.
 pub fn router(state: DevState) -> Router {
     let log = state.config().log_requests;
+    let body_timeout = state.config().body_read_timeout;
     let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/v1/op/{operation_id}", post(op_route::handle))
@@ -61,7 +63,10 @@ pub fn router(state: DevState) -> Router {
         )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state);
+        .with_state(state)
+        .layer(axum::middleware::from_fn(move |request, next| {
+            body::guard(body_timeout, request, next)
+        }));
     if log {
         router.layer(axum::middleware::from_fn(log::log_request))
     } else {
@@ -73,19 +78,16 @@ async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-// The fallbacks answer without reading a body that may still be arriving, so they end
-// the connection explicitly (see `op_route::handle`).
+// The fallbacks answer without reading any body; `body::guard` then ends the connection.
 async fn not_found() -> Response {
-    op_route::closing(
-        error::ApiError::not_found("No such route; operations are POST /v1/op/{operation_id}")
-            .into_response(),
-    )
+    error::ApiError::not_found("No such route; operations are POST /v1/op/{operation_id}")
+        .into_response()
 }
 
 async fn method_not_allowed() -> Response {
-    op_route::closing(error::problem_response(
+    error::problem_response(
         StatusCode::METHOD_NOT_ALLOWED,
         "Method not allowed; operations are POST, storage URLs take PUT (upload) or GET (download)",
         None,
-    ))
+    )
 }

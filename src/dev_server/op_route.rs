@@ -2,6 +2,7 @@
 //! read the body (size-limited), parse it as FastAPI would, run the handler, render the result.
 
 use super::auth::authorize;
+use super::body;
 use super::error::ApiError;
 use super::faults::{FaultTarget, Surface, intercept};
 use super::ops::{self, OPERATIONS, OpContext};
@@ -22,11 +23,11 @@ pub(super) async fn handle(
     path: Result<Path<String>, PathRejection>,
     request: Request,
 ) -> Response {
-    // The body is read before any answer, even an early 404 or 401: answering while the
-    // body is still arriving makes hyper close the connection without `Connection: close`,
-    // and a pooling client then sends its next request into a dead connection.
+    // The body is read before any answer, even an early 404 or 401, so the connection
+    // stays usable. A body that is not read to its end (too large, stalled) ends the
+    // connection with `Connection: close` (see `body::guard`).
     let (parts, body) = request.into_parts();
-    let body = read_limited(body, state.config().max_request_bytes, &parts.headers).await;
+    let body = read_limited(&state, body, &parts.headers).await;
     let Some(op) = path.ok().and_then(|Path(id)| ops::find(&id)) else {
         let known: Vec<&str> = OPERATIONS.iter().map(|op| op.id).collect();
         return ApiError::not_found(format!(
@@ -46,8 +47,7 @@ pub(super) async fn handle(
     }
     let bytes = match body {
         Ok(bytes) => bytes,
-        // Part of an oversized body may still be unread: say the connection ends here.
-        Err(err) => return closing(err.into_response()),
+        Err(err) => return err.into_response(),
     };
     let content_type = header_str(&parts.headers, header::CONTENT_TYPE.as_str());
     let parsed = match parse_body(content_type, &bytes) {
@@ -70,21 +70,18 @@ pub(super) async fn handle(
     }
 }
 
-/// Marks a response as the last on its connection.
-pub(super) fn closing(mut response: Response) -> Response {
-    response.headers_mut().insert(
-        header::CONNECTION,
-        header::HeaderValue::from_static("close"),
-    );
-    response
-}
-
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|value| value.to_str().ok())
 }
 
-/// Reads the whole body, refusing more than `limit` bytes with a 413 Problem.
-async fn read_limited(body: Body, limit: usize, headers: &HeaderMap) -> Result<Vec<u8>, ApiError> {
+/// Reads the whole body, refusing more than the configured limit with a 413 Problem and a
+/// body that stalls past the read timeout with a 408 Problem.
+async fn read_limited(
+    state: &DevState,
+    body: Body,
+    headers: &HeaderMap,
+) -> Result<Vec<u8>, ApiError> {
+    let limit = state.config().max_request_bytes;
     let too_large = || {
         ApiError::problem(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -99,13 +96,23 @@ async fn read_limited(body: Body, limit: usize, headers: &HeaderMap) -> Result<V
     let mut stream = body.into_data_stream();
     let mut out = Vec::new();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| {
-            ApiError::problem(
-                StatusCode::BAD_REQUEST,
-                "The request body could not be read",
-            )
+        let chunk = chunk.map_err(|err| {
+            if body::is_timeout(&err) {
+                ApiError::problem(
+                    StatusCode::REQUEST_TIMEOUT,
+                    format!(
+                        "The request body stalled: no bytes arrived for {} ms; send the body without pausing",
+                        state.config().body_read_timeout.unwrap_or_default().as_millis()
+                    ),
+                )
+            } else {
+                ApiError::problem(
+                    StatusCode::BAD_REQUEST,
+                    "The request body could not be read",
+                )
+            }
         })?;
-        if out.len() + chunk.len() > limit {
+        if out.len().saturating_add(chunk.len()) > limit {
             return Err(too_large());
         }
         out.extend_from_slice(&chunk);

@@ -1,6 +1,10 @@
-//! The accept loop: HTTP/1.1 over hyper, one task per connection, graceful shutdown driven by
-//! a caller-supplied future, and the ability to drop a connection without answering (used by
-//! the `DropConnection` fault), which `axum::serve` cannot do.
+//! The accept loop: HTTP/1.1 over hyper, one task per connection, at most
+//! [`DevConfig::max_connections`](super::DevConfig::max_connections) of them at once, graceful
+//! shutdown driven by a caller-supplied future, and the ability to drop a connection without
+//! answering (used by the `DropConnection` fault), which `axum::serve` cannot do.
+//!
+//! At the cap the loop stops accepting: further connections wait in the listen backlog (the
+//! kernel has completed their handshake) and are taken on, in order, as open ones close.
 
 use super::faults::DropConnection;
 use super::state::DevState;
@@ -14,8 +18,10 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use tower_service::Service;
 
@@ -51,17 +57,30 @@ impl std::error::Error for Dropped {}
 
 /// Serves the dev server on `listener` until `shutdown` completes, then stops accepting,
 /// gives in-flight requests up to 10 seconds to finish, and returns once every connection
-/// task has ended.
+/// task has ended. Serves at most `max_connections` (see [`DevConfig`](super::DevConfig))
+/// connections at once; more wait in the listen backlog until one closes.
 pub async fn serve(
     listener: TcpListener,
     state: DevState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    let slots = Arc::new(Semaphore::new(connection_slots(
+        state.config().max_connections,
+    )));
     let router = super::router(state);
     let graceful = GracefulShutdown::new();
     let mut connections = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
+        // A free slot first: while every slot is taken, nothing more is accepted.
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                Err(_closed) => break,
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+            () = &mut shutdown => break,
+        };
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,
             // Reap finished connection tasks so the set does not grow without bound.
@@ -89,6 +108,8 @@ pub async fn serve(
         connections.spawn(async move {
             // Errors here are the peer's (or a dropped-connection fault): nothing to report.
             let _ = connection.await;
+            // The slot frees when the connection ends.
+            drop(slot);
         });
     }
     drop(listener);
@@ -97,6 +118,11 @@ pub async fn serve(
     // holds) is gone, so an owned temp dir is removed when the caller drops its handles.
     connections.shutdown().await;
     Ok(())
+}
+
+/// How many connections the semaphore admits: at least one, at most what it can count.
+fn connection_slots(max_connections: usize) -> usize {
+    max_connections.clamp(1, Semaphore::MAX_PERMITS)
 }
 
 fn is_per_connection(err: &io::Error) -> bool {
@@ -127,4 +153,19 @@ async fn call(
         return Err(Dropped);
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_configured_cap_is_a_usable_number_of_slots() {
+        assert_eq!(connection_slots(0), 1);
+        assert_eq!(connection_slots(256), 256);
+        assert_eq!(connection_slots(usize::MAX), Semaphore::MAX_PERMITS);
+        // Semaphore::new panics above MAX_PERMITS; the clamped value does not.
+        let slots = Semaphore::new(connection_slots(usize::MAX));
+        assert_eq!(slots.available_permits(), Semaphore::MAX_PERMITS);
+    }
 }

@@ -4,6 +4,7 @@
 //!
 //! Errors are S3/GCS-style XML. Query strings hold signatures and are never logged or echoed.
 
+use super::body;
 use super::clock::now_unix;
 use super::error::StorageError;
 use super::faults::{FaultTarget, Surface, intercept};
@@ -62,7 +63,7 @@ async fn drain(body: Body, limit: u64) {
     let mut stream = body.into_data_stream();
     let mut seen = 0u64;
     while let Some(Ok(chunk)) = stream.next().await {
-        seen += chunk.len() as u64;
+        seen = seen.saturating_add(chunk.len() as u64);
         if seen > limit {
             break;
         }
@@ -229,7 +230,7 @@ async fn put(
         armed: true,
     };
     let size = match body.take() {
-        Some(body) => write_body(body, &temp, max).await?,
+        Some(body) => write_body(state, body, &temp, max).await?,
         None => return Err(internal(io::Error::other("request body already consumed"))),
     };
     state
@@ -252,20 +253,41 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
 }
 
 /// Streams `body` into the temp file; memory use does not grow with size.
-async fn write_body(body: Body, temp: &TempFile, max: u64) -> Result<u64, StorageError> {
+async fn write_body(
+    state: &DevState,
+    body: Body,
+    temp: &TempFile,
+    max: u64,
+) -> Result<u64, StorageError> {
     let file = File::create(&temp.path).await.map_err(internal)?;
     let mut out = ChunkWriter::new(file.into_std().await);
     let mut stream = body.into_data_stream();
     let mut size = 0u64;
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| {
-            StorageError::new(
-                StatusCode::BAD_REQUEST,
-                "IncompleteBody",
-                "The request body ended early or could not be read",
-            )
+        let chunk = chunk.map_err(|err| {
+            if body::is_timeout(&err) {
+                StorageError::new(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "RequestTimeout",
+                    format!(
+                        "Your socket connection to the server was not read from or written to \
+                         within the timeout period: no body bytes for {} ms",
+                        state
+                            .config()
+                            .body_read_timeout
+                            .unwrap_or_default()
+                            .as_millis()
+                    ),
+                )
+            } else {
+                StorageError::new(
+                    StatusCode::BAD_REQUEST,
+                    "IncompleteBody",
+                    "The request body ended early or could not be read",
+                )
+            }
         })?;
-        size += chunk.len() as u64;
+        size = size.saturating_add(chunk.len() as u64);
         if size > max {
             return Err(too_large(max));
         }
