@@ -1,6 +1,12 @@
-//! Wall-clock helpers: Unix seconds now, and RFC 3339 formatting without a date library.
+//! Wall-clock helpers: Unix seconds now, expiry instants, and RFC 3339 formatting without a
+//! date library. Nothing here can overflow: sums saturate and instants are capped at
+//! [`LAST_SECOND`], whatever TTL a caller configures.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// 9999-12-31T23:59:59Z, the last instant RFC 3339's four-digit year can write: the cap
+/// on every expiry the server signs or prints.
+pub(super) const LAST_SECOND: u64 = 253_402_300_799;
 
 /// Seconds since the Unix epoch; a clock set before 1970 reads as 0.
 pub(super) fn now_unix() -> u64 {
@@ -10,9 +16,17 @@ pub(super) fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
-/// Formats Unix seconds as an RFC 3339 UTC timestamp, e.g. `2023-11-14T22:13:20Z`.
+/// Unix seconds `ttl` after `now`, whole seconds, capped at [`LAST_SECOND`].
+pub(super) fn expiry(now: u64, ttl: Duration) -> u64 {
+    now.saturating_add(ttl.as_secs()).min(LAST_SECOND)
+}
+
+/// Formats Unix seconds as an RFC 3339 UTC timestamp, e.g. `2023-11-14T22:13:20Z`; instants
+/// past [`LAST_SECOND`] are written as it.
 pub(super) fn rfc3339(secs: u64) -> String {
-    let days = i64::try_from(secs / 86_400).unwrap_or(i64::MAX / 2);
+    let secs = secs.min(LAST_SECOND);
+    // At most 2,932,896 days: every step below stays far inside i64.
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
     let rem = secs % 86_400;
     let (year, month, day) = civil_from_days(days);
     format!(
@@ -47,6 +61,21 @@ mod tests {
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
         assert_eq!(rfc3339(4_102_444_799), "2099-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn expiries_saturate_and_stop_at_the_last_second() {
+        assert_eq!(expiry(100, Duration::from_secs(60)), 160);
+        assert_eq!(expiry(100, Duration::from_millis(1_999)), 101);
+        assert_eq!(expiry(100, Duration::MAX), LAST_SECOND);
+        assert_eq!(expiry(u64::MAX, Duration::from_secs(1)), LAST_SECOND);
+    }
+
+    #[test]
+    fn instants_past_year_9999_are_written_as_its_last_second() {
+        assert_eq!(rfc3339(253_402_300_799), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(253_402_300_800), "9999-12-31T23:59:59Z");
+        assert_eq!(rfc3339(u64::MAX), "9999-12-31T23:59:59Z");
     }
 
     #[test]

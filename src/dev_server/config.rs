@@ -58,7 +58,8 @@ impl DevConfig {
         self
     }
 
-    /// How long signed URLs stay valid, whole seconds (default 15 minutes; zero means already expired).
+    /// How long signed URLs stay valid, whole seconds (default 15 minutes; zero means already
+    /// expired). Any length is accepted: expiries are capped at 9999-12-31T23:59:59Z.
     pub fn url_ttl(mut self, ttl: Duration) -> DevConfig {
         self.url_ttl = ttl;
         self

@@ -85,7 +85,7 @@ impl FaultBook {
         let queue = self.queues.get_mut(target)?;
         let front = queue.front_mut()?;
         let kind = front.kind.clone();
-        front.times -= 1;
+        front.times = front.times.saturating_sub(1);
         if front.times == 0 {
             queue.pop_front();
         }

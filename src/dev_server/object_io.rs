@@ -50,7 +50,10 @@ pub(super) fn read_chunks(
             Ok((file, chunk)) => {
                 let n = chunk.len() as u64;
                 sent(n);
-                Some((Ok(Bytes::from(chunk)), Some((file, left - n, sent))))
+                Some((
+                    Ok(Bytes::from(chunk)),
+                    Some((file, left.saturating_sub(n), sent)),
+                ))
             }
             Err(err) => Some((Err(err), None)),
         }

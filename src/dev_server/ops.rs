@@ -1,7 +1,7 @@
 //! The operation table (id → scope → handler) and what handlers share: the request context
 //! and signed-URL minting. The handlers live in `uploads.rs` and `downloads.rs`.
 
-use super::clock::{now_unix, rfc3339};
+use super::clock::{expiry, now_unix, rfc3339};
 use super::downloads;
 use super::error::ApiError;
 use super::model::Attribution;
@@ -102,7 +102,7 @@ pub(super) fn sign_url(
     content_type: &str,
     attribution: Option<Attribution>,
 ) -> SignedUrl {
-    let expires = now_unix().saturating_add(state.config().url_ttl.as_secs());
+    let expires = expiry(now_unix(), state.config().url_ttl);
     let grant = Grant {
         method,
         object_path: object_path.to_owned(),

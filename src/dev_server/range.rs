@@ -37,7 +37,7 @@ pub(crate) fn parse_range(header: Option<&str>, size: u64) -> ByteRange {
             Some(suffix) if suffix == 0 || size == 0 => ByteRange::Unsatisfiable,
             Some(suffix) => ByteRange::Partial {
                 start: size.saturating_sub(suffix),
-                end: size - 1,
+                end: size.saturating_sub(1),
             },
         };
     }
@@ -57,7 +57,7 @@ pub(crate) fn parse_range(header: Option<&str>, size: u64) -> ByteRange {
     } else {
         ByteRange::Partial {
             start,
-            end: end.min(size - 1),
+            end: end.min(size.saturating_sub(1)),
         }
     }
 }

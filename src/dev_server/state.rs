@@ -176,7 +176,9 @@ impl DevState {
 
     /// Counts a request that reached `operation_id` (after faults).
     pub(super) fn count_call(&self, operation_id: &str) {
-        *self.db().calls.entry(operation_id.to_owned()).or_default() += 1;
+        let mut db = self.db();
+        let calls = db.calls.entry(operation_id.to_owned()).or_default();
+        *calls = calls.saturating_add(1);
     }
 
     /// Moves a finished temp file into place as `object_path` and records it.

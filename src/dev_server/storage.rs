@@ -329,7 +329,11 @@ async fn get(state: &DevState, parts: &Parts) -> Result<Response, StorageError> 
         .and_then(|v| v.to_str().ok());
     let (status, start, len) = match parse_range(range_header, size) {
         ByteRange::Full => (StatusCode::OK, 0, size),
-        ByteRange::Partial { start, end } => (StatusCode::PARTIAL_CONTENT, start, end - start + 1),
+        ByteRange::Partial { start, end } => (
+            StatusCode::PARTIAL_CONTENT,
+            start,
+            end.saturating_sub(start).saturating_add(1),
+        ),
         ByteRange::Unsatisfiable => {
             let mut response = StorageError::new(
                 StatusCode::RANGE_NOT_SATISFIABLE,
@@ -380,7 +384,10 @@ async fn get(state: &DevState, parts: &Parts) -> Result<Response, StorageError> 
         insert(
             &mut response,
             header::CONTENT_RANGE,
-            format!("bytes {start}-{}/{size}", start + len - 1),
+            format!(
+                "bytes {start}-{}/{size}",
+                start.saturating_add(len).saturating_sub(1)
+            ),
         );
     }
     Ok(response)
@@ -417,7 +424,7 @@ impl EgressMeter {
     }
 
     fn add(&mut self, bytes: u64) {
-        self.record.bytes += bytes;
+        self.record.bytes = self.record.bytes.saturating_add(bytes);
         if self.record.bytes >= self.expected {
             self.file(true);
         }

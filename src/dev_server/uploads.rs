@@ -93,7 +93,7 @@ pub(super) fn initiate(
             ),
         ));
     }
-    db.reserved += total_bytes;
+    db.reserved = db.reserved.saturating_add(total_bytes);
     let owned = |v: Option<&str>| v.map(str::to_owned);
     db.sessions.insert(
         &id,

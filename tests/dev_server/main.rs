@@ -5,6 +5,7 @@
 mod common;
 
 mod auth;
+mod binary;
 mod connections;
 mod downloads;
 mod faults;

@@ -43,6 +43,30 @@ async fn expired_urls_get_403_expired_token() {
     assert!(h.server.state().egress().is_empty());
 }
 
+/// A TTL too long for any clock: the expiry is capped at the last second RFC 3339 can
+/// write (year 9999) instead of overflowing or printing a seven-digit year, and the URLs work.
+#[tokio::test]
+async fn an_absurd_url_ttl_signs_working_urls_with_a_valid_expiry() {
+    let h = Harness::with(DevConfig::default().url_ttl(Duration::MAX)).await;
+    h.demo();
+    let upload_id = h.initiate(1, 3).await;
+    let signed = h
+        .op(
+            "uploads.signed_url",
+            json!({"upload_id": upload_id, "file_name": "a.tif", "content_type": "image/tiff"}),
+        )
+        .await
+        .json();
+    assert_eq!(signed["expires_at"], "9999-12-31T23:59:59Z");
+    let url = signed["upload_url"].as_str().unwrap_or_default();
+    assert_eq!(h.put(url, "image/tiff", b"abc".to_vec()).await.status, 200);
+
+    let descriptor = h.asset_descriptor("itm_demo", "visual").await;
+    assert_eq!(descriptor["expires_at"], "9999-12-31T23:59:59Z");
+    let download = h.get(descriptor["url"].as_str().unwrap_or_default()).await;
+    assert_eq!(download.status(), 200);
+}
+
 #[tokio::test]
 async fn tampered_urls_get_signature_does_not_match() {
     let h = Harness::start().await;
