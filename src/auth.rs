@@ -47,6 +47,20 @@ impl Credential {
     }
 }
 
+impl Credential {
+    /// The secret itself (the token without `Bearer `, or the key), so that errors can
+    /// remove it from server text that echoes it.
+    pub(crate) fn secret(&self) -> &str {
+        match self {
+            Credential::Bearer(value) => std::str::from_utf8(value.as_bytes())
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or_default(),
+            Credential::ApiKey(key) => key,
+        }
+    }
+}
+
 impl fmt::Debug for Credential {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -72,6 +86,12 @@ mod tests {
             format!("{:?}", Credential::api_key("k3y").unwrap()),
             "ApiKey(<redacted>)"
         );
+    }
+
+    #[test]
+    fn the_secret_is_the_token_or_key_alone() {
+        assert_eq!(Credential::bearer(" tok-1 ").unwrap().secret(), "tok-1");
+        assert_eq!(Credential::api_key("k3y").unwrap().secret(), "k3y");
     }
 
     #[test]

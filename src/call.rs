@@ -11,7 +11,7 @@
 use std::future::Future;
 use std::time::Instant;
 
-use progenitor_client::{Error as GenError, ResponseValue};
+use progenitor_client::{ClientInfo, Error as GenError, ResponseValue};
 use tracing::Instrument;
 use tracing::field::Empty;
 
@@ -61,7 +61,9 @@ where
         };
         let outcome = match result {
             Ok(value) => Ok(Response::from_generated(value, attempts)),
-            Err(e) => Err(Error::from_generated(spec, e).await),
+            Err(e) => Err(Error::from_generated(spec, e)
+                .await
+                .without_credential(shared.api.inner().credential.secret())),
         };
         if !span.is_disabled() {
             let (status, request_id) = match &outcome {

@@ -497,6 +497,70 @@ async fn read_bounded(mut response: reqwest::Response, limit: usize) -> Vec<u8> 
     out
 }
 
+impl Error {
+    /// Removes the client's own credential (`secret`, its token or API key) from the server
+    /// text the error keeps: a server that echoes it back, in any spelling, must not have it
+    /// printed by `Display` or `Debug` or handed on through [`Error::problem`],
+    /// [`Error::validation`] or [`Error::body`]. A decoder message that quotes it is kept
+    /// as text without it.
+    pub(crate) fn without_credential(mut self, secret: &str) -> Error {
+        if secret.is_empty() {
+            return self;
+        }
+        let scrub = |text: &mut String| {
+            if text.contains(secret) {
+                *text = redact::verbatim(text, secret);
+            }
+        };
+        match &mut self {
+            Error::Problem { problem, .. } => {
+                scrub(&mut problem.title);
+                scrub(&mut problem.detail);
+                scrub(&mut problem.type_);
+                problem
+                    .extra
+                    .values_mut()
+                    .for_each(|v| json_without(v, secret));
+            }
+            Error::Validation { error, .. } => {
+                for detail in &mut error.detail {
+                    scrub(&mut detail.msg);
+                    scrub(&mut detail.type_);
+                    for loc in &mut detail.loc {
+                        if let crate::models::ValidationErrorLocItem::String(s) = loc {
+                            scrub(s);
+                        }
+                    }
+                }
+            }
+            Error::UnexpectedStatus { body, .. } => body.remove(secret),
+            Error::Decode { body, source, .. } => {
+                body.remove(secret);
+                let quoted = source.0.to_string();
+                if quoted.contains(secret) {
+                    source.0 = <serde_json::Error as serde::de::Error>::custom(redact::verbatim(
+                        &quoted, secret,
+                    ));
+                }
+            }
+            Error::InvalidInput { message, .. } => scrub(message),
+            // A transport error quotes the request URL, which carries no credential.
+            Error::Transport { .. } | Error::Config { .. } | Error::BlockingInRuntime { .. } => {}
+        }
+        self
+    }
+}
+
+/// Removes `secret` from every string of a JSON value.
+fn json_without(value: &mut serde_json::Value, secret: &str) {
+    match value {
+        serde_json::Value::String(s) if s.contains(secret) => *s = redact::verbatim(s, secret),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| json_without(v, secret)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| json_without(v, secret)),
+        _ => {}
+    }
+}
+
 /// The first bytes of a response body, lossily decoded as UTF-8, with URL query strings and
 /// bearer tokens removed. Kept on errors so a proxy's HTML page or a cut-off JSON document
 /// can be seen without flooding logs or leaking a signed URL.
@@ -505,6 +569,10 @@ pub struct BodySnippet {
     text: String,
     total_len: usize,
 }
+
+/// How many characters of a credential a cut-off snippet may end with before they count
+/// as showing it.
+const SECRET_START: usize = 4;
 
 impl BodySnippet {
     /// How many bytes of the body are kept at most.
@@ -517,6 +585,21 @@ impl BodySnippet {
             text: redact::text(&String::from_utf8_lossy(cut)),
             total_len: body.len(),
         }
+    }
+
+    /// Removes `secret` from the kept text, and the start of it that the cut at
+    /// [`Self::LIMIT`] may have left at the end.
+    fn remove(&mut self, secret: &str) {
+        let mut text = redact::verbatim(&self.text, secret);
+        if self.is_truncated()
+            && let Some(kept) = (SECRET_START..secret.len())
+                .rev()
+                .filter_map(|n| secret.get(..n))
+                .find_map(|start| text.strip_suffix(start))
+        {
+            text = format!("{kept}{}", redact::MARKER);
+        }
+        self.text = text;
     }
 
     /// The kept, redacted text.
@@ -784,6 +867,59 @@ mod tests {
             message: "bad value http://h/p?k=SIGSECRET".into(),
         };
         assert!(!e.to_string().contains("SIGSECRET"));
+    }
+
+    #[test]
+    fn the_clients_credential_is_removed_from_all_server_text() {
+        let secret = "tok-CRED/SECRET.42";
+        let e = Error::Problem {
+            operation: "uploads.fail".into(),
+            status: StatusCode::UNAUTHORIZED,
+            problem: Box::new(
+                serde_json::from_value(serde_json::json!({
+                    "title": "Unauthorized", "status": 401,
+                    "detail": "unknown token tok-CRED/SECRET.42",
+                    "sent": {"headers": ["tok-CRED/SECRET.42"]}
+                }))
+                .unwrap(),
+            ),
+            headers: Box::default(),
+        }
+        .without_credential(secret);
+        let problem = serde_json::to_string(e.problem().unwrap()).unwrap();
+        assert!(!problem.contains("CRED"), "{problem}");
+        assert_eq!(
+            e.to_string(),
+            "uploads.fail: 401 Unauthorized — unknown token <redacted>"
+        );
+
+        // A decoder message quoting the whole body, and a snippet cut in the token's middle.
+        let mut body = b"\"tok-CRED/SECRET.42\"".to_vec();
+        let source = serde_json::from_slice::<Problem>(&body).unwrap_err();
+        body.extend(std::iter::repeat_n(
+            b' ',
+            BodySnippet::LIMIT - body.len() - 6,
+        ));
+        body.extend(b"tok-CRED/SECRET.42");
+        let e = Error::Decode {
+            operation: "uploads.fail".into(),
+            status: StatusCode::OK,
+            headers: Box::default(),
+            body: BodySnippet::new(&body),
+            source: Redacted::new(source),
+        }
+        .without_credential(secret);
+        for shown in [
+            e.to_string(),
+            format!("{e:?}"),
+            e.body().unwrap().as_str().into(),
+        ] {
+            assert!(
+                !shown.contains("CRED") && !shown.contains("tok-C"),
+                "{shown}"
+            );
+        }
+        assert!(e.to_string().contains("invalid type: string"), "{e}");
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //!   a JSON or Python field (`"name": "value"`, escaped or not) and, for HTTP credential
 //!   headers such as `Authorization` and `x-api-key`, `Name: value`;
 //! * the token after `Bearer` (any case) and the rest of a `gpra_` API key;
+//! * with [`verbatim`], the client's own credential wherever it appears.
 //!
 //! Each secret becomes [`MARKER`]. Redacting redacted text changes nothing, and no input
 //! makes these functions panic: they only cut text next to ASCII delimiters, which are
@@ -36,6 +37,31 @@ pub fn url(url: &str) -> String {
         Some((base, query)) if !query.is_empty() => format!("{base}?{MARKER}"),
         _ => url.to_owned(),
     }
+}
+
+/// Returns `text` with every occurrence of `secret` (the client's own token or API key)
+/// replaced by [`MARKER`]. Markers already in the text are left whole, so a secret that
+/// happens to spell part of one cannot break it.
+pub fn verbatim(text: &str, secret: &str) -> String {
+    if secret.is_empty() || !text.contains(secret) {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        let len = if rest.starts_with(MARKER) {
+            out.push_str(MARKER);
+            MARKER.len()
+        } else if rest.starts_with(secret) {
+            out.push_str(MARKER);
+            secret.len()
+        } else {
+            out.push(c);
+            c.len_utf8()
+        };
+        rest = &rest[len..];
+    }
+    out
 }
 
 /// Whitespace and control characters: they end a URL, a token or a value.
@@ -557,6 +583,18 @@ mod tests {
     }
 
     #[test]
+    fn the_clients_own_credential_goes_wherever_it_is() {
+        let secret = "tok-CRED!SECRET";
+        assert_eq!(
+            verbatim("echo: tok-CRED!SECRET and tok-CRED!SECRET.", secret),
+            "echo: <redacted> and <redacted>."
+        );
+        // A credential that happens to spell part of the marker cannot break it.
+        assert_eq!(verbatim("a <redacted> b", "dact"), "a <redacted> b");
+        assert_eq!(verbatim("anything", ""), "anything");
+    }
+
+    #[test]
     fn odd_input_does_not_panic() {
         for raw in [
             "é?ü/sig=ä",
@@ -580,6 +618,7 @@ mod tests {
         ] {
             let once = text(raw);
             assert_eq!(text(&once), once, "{raw:?}");
+            let _ = verbatim(raw, "é");
         }
     }
 

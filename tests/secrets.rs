@@ -105,3 +105,56 @@ async fn attempts_on_a_refused_connection_are_counted_in_traces() {
     );
     assert_clean("traces", &captured.text());
 }
+
+/// A 418 `text/plain` body that echoes a secret in each spelling of issue #10; the error of
+/// the typed call and of `invoke` must hide it in `Display` and `Debug`. (The examples send
+/// an error's text back to the API as `uploads.fail`'s `error_message`.)
+#[tokio::test]
+async fn a_teapot_echoing_secrets_in_any_spelling_leaks_none() {
+    let spellings = [
+        "expired: HTTPS://S.EXAMPLE/O.TIF?X-Geopera-Signature=SIGSECRET1",
+        r#"{"url":"https:\/\/s.example\/o.tif?X-Goog-Signature=SIGSECRET2"}"#,
+        "PUT /storage/u/a.tif?X-Geopera-Expires=9&X-Geopera-Signature=SIGSECRET3 refused",
+        "no /storage/a.tif?X-Geopera-Content-Type=image/tiff; charset=x&X-Geopera-Signature=SIGSECRET4",
+        "you sent bearer SIGSECRET5",
+        "you sent Bearer abc!SIGSECRET6",
+        "x-api-key: SIGSECRET7",
+        r#"{"headers": {"Authorization": "Basic SIGSECRET8"}}"#,
+        "sv=2022-11-02&sig=SIGSECRET9",
+        // The client's own token, verbatim, with nothing around it that says it is one.
+        "I'm a teapot, and I remember tok-TOKENSECRET-4242",
+    ];
+    let (captured, _guard) = support::trace::capture();
+    let server = Scripted::start().await;
+    for body in spellings {
+        server
+            .reply(Reply::raw(418, "text/plain", body))
+            .reply(Reply::raw(418, "text/plain", body));
+    }
+    let client = AuthenticatedClient::builder()
+        .base_url(&server.base_url)
+        .token(TOKEN)
+        .retry_policy(RetryPolicy::disabled())
+        .build()
+        .unwrap();
+    let fluent = Geopera::from(client.clone());
+    for body in spellings {
+        let typed = ops::uploads_progress::send(&client, &UploadProgressInput::new("u", "x", 1))
+            .await
+            .unwrap_err();
+        let dynamic = fluent
+            .invoke("uploads.progress", json!({"upload_id": "u"}))
+            .await
+            .unwrap_err();
+        for e in [typed, dynamic] {
+            assert_eq!(e.status().map(|s| s.as_u16()), Some(418), "{body}");
+            assert_clean(body, &e.to_string());
+            assert_clean(body, &format!("{e:?}"));
+            assert_clean(body, &format!("{e:#?}"));
+            if let Some(snippet) = e.body() {
+                assert_clean(body, snippet.as_str());
+            }
+        }
+    }
+    assert_clean("traces", &captured.text());
+}
