@@ -288,6 +288,18 @@ fn secret_value(
     while start > floor && is_name_byte(bytes[start - 1]) {
         start -= 1;
     }
+    // An escaped `&` just before the name (`%26sig`, JSON's `\u0026sig`) is not part of it.
+    let escape = match start.checked_sub(1).and_then(|i| bytes.get(i)) {
+        Some(b'%') => start..start + 2,
+        Some(b'\\') if bytes.get(start) == Some(&b'u') => start + 1..start + 5,
+        _ => start..start,
+    };
+    if !escape.is_empty()
+        && escape.end < name_end
+        && bytes[escape.clone()].iter().all(u8::is_ascii_hexdigit)
+    {
+        start = escape.end;
+    }
     let name = &text[start..name_end];
     let form = match (separator, quoted) {
         (b'=', _) => Form::Param,
@@ -350,7 +362,11 @@ fn closing_quote(bytes: &[u8], start: usize, quote: u8, escapes: usize) -> usize
     while at < bytes.len() {
         match bytes[at] {
             b'\r' | b'\n' => return at,
-            b'\\' if escapes == 0 => at += 2,
+            // An escaped character, but never an escaped line break.
+            b'\\' if escapes == 0 => match bytes.get(at + 1) {
+                Some(b'\r' | b'\n') => return at + 1,
+                _ => at += 2,
+            },
             b if b == quote
                 && at >= start + escapes
                 && bytes[at - escapes..at].iter().all(|&b| b == b'\\') =>
@@ -549,6 +565,12 @@ mod tests {
             "authorization=Bearer%20TOKSECRET&api_key=KEYSECRET",
             "authorization=<redacted>&api_key=<redacted>",
         ),
+        // An escaped `&` glued to a lower-case name.
+        ("a%3D1%26sig%3DSIGSECRET", "a%3D1%26sig%3D<redacted>"),
+        (
+            r#""b=2\u0026token=SIGSECRET""#,
+            r#""b=2\u0026token=<redacted>""#,
+        ),
         // Percent-encoded `=` and `&`, as in a URL nested in a query.
         (
             "next%3D%2Fo%3Fa%3D1%26X-Amz-Signature%3DSIGSECRET",
@@ -592,6 +614,18 @@ mod tests {
         // A credential that happens to spell part of the marker cannot break it.
         assert_eq!(verbatim("a <redacted> b", "dact"), "a <redacted> b");
         assert_eq!(verbatim("anything", ""), "anything");
+    }
+
+    #[test]
+    fn a_line_break_ends_every_value() {
+        for (raw, want) in [
+            ("x-api-key: k\nnext: 1", "x-api-key: <redacted>\nnext: 1"),
+            ("sig=a b\r\nnext", "sig=<redacted>\r\nnext"),
+            ("{\"sig\":\"a\\\nnext\"", "{\"sig\":\"<redacted>\nnext\""),
+            ("Bearer a\nnext", "Bearer <redacted>\nnext"),
+        ] {
+            assert_eq!(text(raw), want, "{raw:?}");
+        }
     }
 
     #[test]
