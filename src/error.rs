@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
 use reqwest::StatusCode;
@@ -23,11 +24,13 @@ use crate::redact;
 /// `Display` is one line a person can act on, always starting with the operation id, e.g.
 /// `uploads.initiate: 402 Payment Required — Storage quota exceeded: ...`. Neither `Display`
 /// nor `Debug` ever shows the token or the query string of a signed URL.
+/// Each piece of server text is redacted on its own, then the line as a whole, as it is
+/// shown, so redacting it again changes nothing.
 #[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The API answered with a documented error status and an RFC 7807 Problem body.
-    #[error("{operation}: {} {} — {}", status.as_u16(), redact::text(&problem.title), redact::text(&problem.detail))]
+    #[error("{}", redact::text(&format!("{operation}: {} {} — {}", status.as_u16(), redact::text(&problem.title), redact::text(&problem.detail))))]
     Problem {
         /// The operation id, e.g. `uploads.initiate`.
         operation: Cow<'static, str>,
@@ -39,7 +42,7 @@ pub enum Error {
         headers: Box<HeaderMap>,
     },
     /// The API rejected the request body (422), in FastAPI's validation shape.
-    #[error("{operation}: {} {} — {}", status.as_u16(), reason(*status), summarize(error))]
+    #[error("{}", redact::text(&format!("{operation}: {} {} — {}", status.as_u16(), reason(*status), summarize(error))))]
     Validation {
         /// The operation id.
         operation: Cow<'static, str>,
@@ -51,7 +54,7 @@ pub enum Error {
         headers: Box<HeaderMap>,
     },
     /// A status the operation does not declare (e.g. a 502 from a proxy, a 429).
-    #[error("{operation}: undeclared status {} {} — body: {body}", status.as_u16(), reason(*status))]
+    #[error("{}", redact::text(&format!("{operation}: undeclared status {} {} — body: {body}", status.as_u16(), reason(*status))))]
     UnexpectedStatus {
         /// The operation id.
         operation: Cow<'static, str>,
@@ -64,7 +67,7 @@ pub enum Error {
     },
     /// A declared status whose body is not the declared JSON (an HTML error page, truncated
     /// or malformed JSON, the wrong shape). The status is kept.
-    #[error("{operation}: {} {} with a body that is not the declared JSON ({source}) — body: {body}", status.as_u16(), reason(*status))]
+    #[error("{}", redact::text(&format!("{operation}: {} {} with a body that is not the declared JSON ({source}) — body: {body}", status.as_u16(), reason(*status))))]
     Decode {
         /// The operation id.
         operation: Cow<'static, str>,
@@ -79,7 +82,7 @@ pub enum Error {
     },
     /// The request did not complete: connection refused, timeout, connection dropped while
     /// the response was read, TLS failure.
-    #[error("{operation}: {kind}: {source}")]
+    #[error("{}", redact::text(&format!("{operation}: {kind}: {source}")))]
     Transport {
         /// The operation id.
         operation: Cow<'static, str>,
@@ -91,7 +94,7 @@ pub enum Error {
         source: Redacted<reqwest::Error>,
     },
     /// The input was rejected before anything was sent.
-    #[error("{operation}: invalid input{}: {}; nothing was sent", field.as_ref().map(|f| format!(" `{f}`")).unwrap_or_default(), redact::text(message))]
+    #[error("{}", redact::text(&format!("{operation}: invalid input{}: {}; nothing was sent", field.as_ref().map(|f| format!(" `{f}`")).unwrap_or_default(), redact::text(message))))]
     InvalidInput {
         /// The operation id.
         operation: Cow<'static, str>,
@@ -628,12 +631,14 @@ impl fmt::Display for BodySnippet {
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
-        // Redacted again: a control character turned space can complete a `Bearer <token>`.
-        f.write_str(redact::text(&one_line).trim())?;
+        let mut shown = one_line.trim().to_owned();
         if self.is_truncated() {
-            write!(f, " … ({} bytes in all)", self.total_len)?;
+            let _ = write!(shown, " … ({} bytes in all)", self.total_len);
         }
-        Ok(())
+        // Redacted again, as shown: a control character turned space can complete a
+        // `Bearer <token>`, and trimming can change where a value ends. A value cut off
+        // at its start takes the length with it.
+        f.write_str(&redact::text(&shown))
     }
 }
 
@@ -829,12 +834,50 @@ mod tests {
             &b"[Bearer\0s\x01pra_\0\0/q"[..],
             b"Bearer\tTOKSECRET",
             b"x Bearer\nTOKSECRET",
+            // Found by the `redact` fuzz target: trimmed, the value `bearer ` lost the space
+            // that made it a scheme alone, and became a credential.
+            b"\"authorization\":\"bearer ",
         ] {
             let shown = BodySnippet::new(raw).to_string();
             assert!(
                 !shown.contains("TOKSECRET") && !shown.contains("Bearer s"),
                 "{shown}"
             );
+            assert_eq!(redact::text(&shown), shown);
+        }
+    }
+
+    #[test]
+    fn display_is_redacted_as_one_line() {
+        // Found by the `decode_response` fuzz target: title and detail were redacted one by
+        // one, so a title ending in `Bearer ` made the dash after it a token once joined.
+        let e = Error::Problem {
+            operation: "uploads.progress".into(),
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            problem: Box::new(problem(503, "Service UnavailableBearer ", "try later")),
+            headers: Box::default(),
+        };
+        let v = validation(serde_json::json!([
+            {"loc": ["body"], "msg": "bad Bearer", "type": "x"},
+            {"loc": ["body"], "msg": "m", "type": "x"},
+            {"loc": ["body"], "msg": "m", "type": "x"},
+            {"loc": ["body"], "msg": "m", "type": "x"}
+        ]));
+        for shown in [e.to_string(), v.to_string()] {
+            assert_eq!(redact::text(&shown), shown);
+        }
+    }
+
+    #[test]
+    fn a_cut_snippet_shows_its_length_stably() {
+        // Found by the `redact` fuzz target: a secret value runs over spaces to the end of
+        // the kept text, so the length shown after it was taken for more of the value.
+        for end in ["&x-amz-security-token=SIGSECRET more", "&sig="] {
+            let mut body = "x".repeat(BodySnippet::LIMIT + 5 - end.len());
+            body.push_str(end);
+            body.push_str("SIGSECRET and more");
+            let shown = BodySnippet::new(body.as_bytes()).to_string();
+            assert!(!shown.contains("SIGSECRET"), "{shown}");
             assert_eq!(redact::text(&shown), shown);
         }
     }

@@ -314,7 +314,12 @@ fn secret_value(
         value.start = after_scheme(text, value.clone());
     }
     let shown = &text[value.clone()];
-    (!shown.is_empty() && shown != MARKER).then_some(value)
+    // Already redacted: a marker alone, or a marker and more words after it (a value that
+    // runs over spaces, such as a header's, reaches past what the first pass left).
+    let redacted = shown
+        .strip_prefix(MARKER)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(is_space));
+    (!shown.is_empty() && !redacted).then_some(value)
 }
 
 /// The value starting after blanks at `from`: up to the matching quote when quoted
