@@ -218,6 +218,287 @@ pub fn redact_text(text: &str) {
     assert_eq!(snippet.total_len(), text.len());
 }
 
+/// What every planted secret is made of; the fuzzer's own text never holds it.
+const PLANTED: &str = "PLNT";
+
+/// Punctuation a planted secret may hold in each place, chosen so that the place still
+/// ends where the secret ends (a URL at a space, a quoted value at its quote, ...).
+mod punctuation {
+    /// In a URL's query (and, past a decoded space, a bare parameter).
+    pub const URL: &str = "!#$%(*+-./:;=?@[^_{|~";
+    /// A bare `name=value`: spaces and brackets too, but not `&`.
+    pub const PARAM: &str = " !#$%()*+,-./:;<=>?@[]^_{|}~";
+    /// A header value: anything up to the end of the line but quotes and backslashes.
+    pub const HEADER: &str = " !#$%&()*+,-./:;<=>?@[]^_{|}~";
+    /// A JSON string, plain or escaped.
+    pub const JSON: &str = " !#$%&'()*+,-./:;<=>?@[]^_`{|}~";
+    /// A Python string.
+    pub const PYTHON: &str = " !\"#$%&()*+,-./:;<=>?@[]^_`{|}~";
+    /// A bare JSON value.
+    pub const BARE: &str = "!#$%&()*+-./:;<=>?@^_|~";
+    /// A bearer token or API key: no space, quote or backslash.
+    pub const TOKEN: &str = "!#$%&()*+,-./:;<=>?@[]^_{|}~";
+    /// An RFC 7235 token68, what a client's own credential is made of.
+    pub const TOKEN68: &str = "-._~+/";
+}
+
+/// Parameter and field names that hold a secret, as object stores, OAuth and the API
+/// spell them.
+const SECRET_PARAMS: &[&str] = &[
+    "X-Geopera-Signature",
+    "X-Goog-Signature",
+    "X-Goog-Credential",
+    "X-Amz-Signature",
+    "X-Amz-Credential",
+    "X-Amz-Security-Token",
+    "sig",
+    "Signature",
+    "token",
+    "access_token",
+    "api_key",
+    "apiKey",
+    "key",
+    "client_secret",
+    "password",
+    "authorization",
+    "x-api-key",
+];
+
+/// Header names that carry a credential.
+const SECRET_HEADERS: &[&str] = &[
+    "Authorization",
+    "Proxy-Authorization",
+    "x-api-key",
+    "X-Goog-Api-Key",
+    "X-Amz-Security-Token",
+    "api-key",
+    "Cookie",
+];
+
+/// The fuzzer's choices for one planted secret, read byte by byte (zeros once used up).
+struct Choices<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Choices<'_> {
+    fn byte(&mut self) -> u8 {
+        let b = self.bytes.get(self.at).copied().unwrap_or(0);
+        self.at = self.at.saturating_add(1);
+        b
+    }
+
+    fn pick<'s>(&mut self, from: &[&'s str]) -> &'s str {
+        from[usize::from(self.byte()) % from.len()]
+    }
+
+    fn char_of(&mut self, set: &str) -> char {
+        let chars: Vec<char> = set.chars().collect();
+        chars[usize::from(self.byte()) % chars.len()]
+    }
+
+    /// `word` as it is, upper-cased or lower-cased.
+    fn cased(&mut self, word: &str) -> String {
+        match self.byte() % 3 {
+            0 => word.to_owned(),
+            1 => word.to_ascii_uppercase(),
+            _ => word.to_ascii_lowercase(),
+        }
+    }
+
+    /// One to three `PLNT` words joined by punctuation from `set`, maybe with punctuation
+    /// before and after.
+    fn secret(&mut self, set: &str) -> String {
+        let flags = self.byte();
+        let mut secret = String::new();
+        if flags & 1 != 0 {
+            secret.push(self.char_of(set));
+        }
+        for (n, letter) in ['a', 'b', 'c'].into_iter().enumerate() {
+            if n > usize::from(flags >> 1 & 3) {
+                break;
+            }
+            if n > 0 {
+                secret.push(self.char_of(set));
+            }
+            secret.push_str(PLANTED);
+            secret.push(letter);
+        }
+        if flags & 8 != 0 {
+            secret.push(self.char_of(set));
+        }
+        secret
+    }
+
+    /// `Bearer `, `Basic `, `token ` or nothing, for an authorization value.
+    fn scheme(&mut self, name: &str) -> String {
+        if name.to_ascii_lowercase().ends_with("authorization") {
+            let scheme = self.pick(&["", "Bearer ", "Basic ", "token "]);
+            self.cased(scheme)
+        } else {
+            String::new()
+        }
+    }
+}
+
+/// One line holding a planted secret, in a shape the choices pick, and the client
+/// credential to remove when the secret stands for one.
+fn plant(c: &mut Choices<'_>) -> (String, Option<String>) {
+    let line = match c.byte() % 10 {
+        // A URL, absolute (any scheme and case, `/` or `\/`) or relative, with the secret
+        // somewhere in its query; maybe after a decoded value with a space in it.
+        form @ (0 | 1) => {
+            let slash = if c.byte() & 1 == 0 { "/" } else { "\\/" };
+            let origin = if form == 0 {
+                let scheme = c.pick(&["https", "http", "gs", "s3"]);
+                let host = c.pick(&["s.example", "storage.googleapis.com", "127.0.0.1:8787"]);
+                format!("{}:{slash}{slash}{host}", c.cased(scheme))
+            } else {
+                String::new()
+            };
+            let path = c
+                .pick(&["/o.tif", "/b/k%20x.tif", "/storage/uploads/u/a.tif", ""])
+                .replace('/', slash);
+            let path = if origin.is_empty() && path.is_empty() {
+                format!("{slash}o")
+            } else {
+                path
+            };
+            let spaced = c.byte() % 4 == 0;
+            let name = if spaced {
+                c.pick(SECRET_PARAMS)
+            } else {
+                c.pick(&[SECRET_PARAMS, &["q", "X-Unknown"]].concat())
+            };
+            let before = if spaced {
+                "X-Geopera-Content-Type=image/tiff; charset=x&"
+            } else {
+                c.pick(&["", "X-Goog-Date=20240101T000000Z&", "sv=2022-11-02&se=1&"])
+            };
+            let after = c.pick(&["", "&X-Goog-Expires=600", "#frag"]);
+            let lead = c.pick(&["", "GET ", "(", "\"", "url: "]);
+            let trail = c.pick(&["", ")", "\"", "\\\"", " failed", ","]);
+            let name = c.cased(name);
+            let secret = c.secret(punctuation::URL);
+            format!("{lead}{origin}{path}?{before}{name}={secret}{after}{trail}")
+        }
+        // `name=value` outside any URL, `=` maybe percent-encoded, `&` maybe escaped.
+        2 => {
+            let equals = c.pick(&["=", "%3D", "%3d", " = "]);
+            let and = c.pick(&["&", "%26", "\\u0026", "&amp;"]);
+            let name = c.pick(SECRET_PARAMS);
+            let name = c.cased(name);
+            let secret = c.secret(punctuation::PARAM);
+            format!("sv{equals}1{and}{name}{equals}{secret}{and}X-Goog-Expires{equals}600")
+        }
+        // `Name: value`, the header form.
+        3 => {
+            let name = c.pick(SECRET_HEADERS);
+            let colon = c.pick(&[": ", ":", " : ", ":\t"]);
+            let scheme = c.scheme(name);
+            let end = c.pick(&["", "\r", " "]);
+            let name = c.cased(name);
+            let secret = c.secret(punctuation::HEADER);
+            format!("{name}{colon}{scheme}{secret}{end}")
+        }
+        // `"name": "value"`, in JSON or in JSON inside a JSON string.
+        4 => {
+            let quote = c.pick(&["\"", "\\\""]);
+            let name = c.pick(&[SECRET_PARAMS, SECRET_HEADERS].concat());
+            let colon = c.pick(&[":", ": ", " : "]);
+            let scheme = c.scheme(name);
+            let name = c.cased(name);
+            let secret = c.secret(punctuation::JSON);
+            format!(
+                "{{{quote}n{quote}:1,{quote}{name}{quote}{colon}{quote}{scheme}{secret}{quote}}}"
+            )
+        }
+        // `{'name': 'value'}`, as Python prints a dict.
+        5 => {
+            let name = c.pick(&[SECRET_PARAMS, SECRET_HEADERS].concat());
+            let scheme = c.scheme(name);
+            let name = c.cased(name);
+            let secret = c.secret(punctuation::PYTHON);
+            format!("{{'{name}': '{scheme}{secret}'}}")
+        }
+        // `{"name": value}` with an unquoted value.
+        6 => {
+            let name = c.pick(SECRET_PARAMS);
+            let name = c.cased(name);
+            let secret = c.secret(punctuation::BARE);
+            format!("{{\"{name}\":{secret},\"n\":1}}")
+        }
+        // A bearer token.
+        7 => {
+            let bearer = c.cased("Bearer");
+            let gap = c.pick(&[" ", "\t", "  "]);
+            let trail = c.pick(&["", " ok", "\"", "'"]);
+            let secret = c.secret(punctuation::TOKEN);
+            format!("{bearer}{gap}{secret}{trail}")
+        }
+        // The client's own credential, verbatim.
+        8 => {
+            let lead = c.pick(&["", "token ", "(", "\"", "key="]);
+            let trail = c.pick(&["", ")", "\"", ".", " was refused"]);
+            let credential = c.secret(punctuation::TOKEN68);
+            let line = format!("{lead}{credential}{trail}");
+            return (line, Some(credential));
+        }
+        // An API key.
+        _ => {
+            let prefix = c.cased("gpra_");
+            let secret = c.secret(punctuation::TOKEN);
+            format!("key {prefix}{secret}")
+        }
+    };
+    (line, None)
+}
+
+/// Plants a secret, in a shape `plan` picks, on a line of its own inside `context` (the
+/// fuzzer's free text, at a place `plan` picks too), then redacts the text as the SDK does:
+/// on its own (with the client's credential removed first, when the secret stands for
+/// it) and as the body of an error response.
+///
+/// Panics when: anything panics; any part of the planted secret survives either way;
+/// redacting the redacted text changes it.
+pub fn redact_planted(plan: &[u8], context: &str) {
+    let mut choices = Choices { bytes: plan, at: 0 };
+    let (line, credential) = plant(&mut choices);
+    let credential = credential.unwrap_or_default();
+    let context = context.replace(PLANTED, "plnt");
+    let split = usize::from(choices.byte()) % (context.chars().count() + 1);
+    let split = context
+        .char_indices()
+        .nth(split)
+        .map_or(context.len(), |(i, _)| i);
+    let (before, after) = context.split_at(split);
+    let text = format!("{before}\n{line}\n{after}");
+
+    let once = redact::text(&redact::verbatim(&text, &credential));
+    assert!(!once.contains(PLANTED), "{line:?} survived: {once:?}");
+    assert_eq!(
+        redact::text(&once),
+        once,
+        "redacting twice changed {text:?}"
+    );
+
+    let error = Error::UnexpectedStatus {
+        operation: "uploads.progress".into(),
+        status: StatusCode::IM_A_TEAPOT,
+        headers: Box::default(),
+        body: BodySnippet::new(text.as_bytes()),
+    }
+    .without_credential(&credential);
+    let snippet = error
+        .body()
+        .map(|b| b.as_str().to_owned())
+        .unwrap_or_default();
+    for shown in [error.to_string(), format!("{error:?}"), snippet] {
+        assert!(!shown.contains(PLANTED), "{line:?} survived: {shown:?}");
+    }
+    assert_redacted(&error.to_string());
+}
+
 // ----- dev server: request bodies -----
 
 /// The content types `op_index / 8` picks: none, JSON, a `+json` type, and not JSON.
@@ -553,4 +834,32 @@ pub fn dev_range(header: &str, len: u64) {
         parse_range(Some(header), len),
         parse_range(Some(header.trim()), len)
     );
+}
+
+#[cfg(test)]
+mod tests {
+    /// The `redact` target's planted-secret check over many plans, deterministically: a
+    /// quick guard between fuzzing runs.
+    #[test]
+    fn planted_secrets_never_survive() {
+        let contexts = [
+            "",
+            "x",
+            "see Bearer",
+            "{\"token\":\"a\\",
+            "https://h/p?",
+            "é sig=",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        for n in 0..20_000 {
+            let mut plan = [0u8; 16];
+            for b in &mut plan {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                *b = seed as u8;
+            }
+            super::redact_planted(&plan, contexts[n % contexts.len()]);
+        }
+    }
 }
