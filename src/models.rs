@@ -17,7 +17,7 @@
 use std::num::NonZeroU64;
 
 pub use crate::generated::types::*;
-pub use crate::signed_url::{SignedUrl, SignedUrlOutput};
+pub use crate::signed_url::{Descriptor, SignedUrl, SignedUrlOutput};
 
 /// The seed's name for the body of `uploads.complete` (openapi-python-client calls the
 /// object branch of the optional body `UploadsCompleteBodyType0`).

@@ -450,6 +450,32 @@ fn starts_with_ignore_case(bytes: &[u8], word: &[u8]) -> bool {
         .is_some_and(|b| b.eq_ignore_ascii_case(word))
 }
 
+/// A copy of a JSON value with every string redacted as [`text`] redacts (so every URL
+/// loses its query), at any depth, and every scalar under a secret name
+/// (`{"x-goog-api-key": ...}`, `{"token": ...}`) replaced by [`MARKER`].
+pub fn json(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(text(s)),
+        Value::Array(items) => Value::Array(items.iter().map(json).collect()),
+        Value::Object(members) => Value::Object(
+            members
+                .iter()
+                .map(|(key, value)| {
+                    let value =
+                        if secret_name(key, false) && !value.is_array() && !value.is_object() {
+                            Value::String(MARKER.to_owned())
+                        } else {
+                            json(value)
+                        };
+                    (text(key), value)
+                })
+                .collect(),
+        ),
+        scalar => scalar.clone(),
+    }
+}
+
 /// An error and its whole source chain on one line, redacted.
 pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut line = e.to_string();
