@@ -199,9 +199,10 @@ async fn run(target: &Target, bytes: u64, rounds: usize, curl_version: &str) -> 
                 .download(AssetDownloadInput::new(&item_id, ASSET_KEY))
                 .await
                 .expect("items.asset.download");
-            let url = descriptor["url"]
-                .as_str()
-                .expect("a `url` in the descriptor")
+            let url = descriptor
+                .url()
+                .expect("a signed URL in the descriptor")
+                .expose()
                 .to_owned();
             let _ = std::fs::remove_file(&target_file);
             let started = Instant::now();

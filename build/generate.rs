@@ -23,6 +23,12 @@ pub fn generate(spec: serde_json::Value) -> Result<syn::File, String> {
                 "SignedUrlOutput",
                 "crate::signed_url::SignedUrlOutput",
                 std::iter::empty(),
+            )
+            // Nor must a download descriptor, which `normalize` names for this purpose.
+            .with_replacement(
+                super::normalize::DESCRIPTOR,
+                "crate::signed_url::Descriptor",
+                std::iter::empty(),
             );
         let mut generator = Generator::new(&settings);
         generator.generate_tokens(&spec).map_err(|e| e.to_string())

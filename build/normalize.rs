@@ -13,6 +13,12 @@ use std::fmt;
 /// Name of the component schema that every operation's error responses are folded into.
 /// Operation extension recording that the request body may be omitted (we send `{}`).
 pub const OPTIONAL_BODY_EXT: &str = "x-geopera-optional-body";
+/// Operation extension of `openapi.json` marking a success body that is a download
+/// descriptor: JSON of any shape that carries signed URLs.
+pub const DESCRIPTOR_EXT: &str = "x-download-descriptor";
+/// Name of the component the success body of every operation marked [`DESCRIPTOR_EXT`]
+/// refers to; `build/generate.rs` replaces its type with one whose `Debug` hides the URLs.
+pub const DESCRIPTOR: &str = "Descriptor";
 
 /// A shape of the input document the normaliser cannot turn into something progenitor reads.
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +74,7 @@ pub fn normalize(mut doc: Value) -> Result<Value> {
     check_error_responses(&mut doc)?;
     optional_request_bodies(&mut doc)?;
     name_inline_bodies(&mut doc)?;
+    download_descriptors(&mut doc)?;
     non_nullable_parameters(&mut doc);
     check_single_success(&doc)?;
     doc["openapi"] = json!("3.0.3");
@@ -603,6 +610,66 @@ pub fn name_inline_bodies(doc: &mut Value) -> Result {
     Ok(())
 }
 
+/// The success body of an operation marked [`DESCRIPTOR_EXT`] becomes a reference to the
+/// [`DESCRIPTOR`] component (any JSON), so it gets a named type instead of a bare JSON value.
+/// A marked operation whose success body has a schema of its own fails: the mark would
+/// throw that schema away.
+pub fn download_descriptors(doc: &mut Value) -> Result {
+    let mut marked = false;
+    for (at, id, op) in operations_mut(doc) {
+        if op.get(DESCRIPTOR_EXT) != Some(&Value::Bool(true)) {
+            continue;
+        }
+        marked = true;
+        let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for (code, response) in responses.iter_mut().filter(|(c, _)| is_success(c)) {
+            let Some(schema) = response.pointer_mut("/content/application~1json/schema") else {
+                continue;
+            };
+            if schema
+                .as_object()
+                .is_none_or(|s| s.keys().any(|k| k != "description"))
+            {
+                return Err(err(
+                    id.as_deref(),
+                    &format!(
+                        "{at}/responses/{}/content/application~1json/schema",
+                        escape(code)
+                    ),
+                    format!(
+                        "`{DESCRIPTOR_EXT}` marks a body of any JSON; the schema must be `{{}}`"
+                    ),
+                ));
+            }
+            *schema = json!({ "$ref": format!("#/components/schemas/{DESCRIPTOR}") });
+        }
+    }
+    if !marked {
+        return Ok(());
+    }
+    let Some(Value::Object(schemas)) = doc
+        .pointer_mut("/components")
+        .and_then(Value::as_object_mut)
+        .map(|c| c.entry("schemas").or_insert_with(|| json!({})))
+    else {
+        return Err(err(None, "/components", "components must be an object"));
+    };
+    if schemas.contains_key(DESCRIPTOR) {
+        return Err(err(
+            None,
+            &format!("/components/schemas/{DESCRIPTOR}"),
+            "name reserved for download descriptors is already taken",
+        ));
+    }
+    schemas.insert(
+        DESCRIPTOR.into(),
+        json!({ "description": "A download descriptor: JSON of any shape, carrying signed URLs." }),
+    );
+    Ok(())
+}
+
 /// Parameter schemas lose `nullable`: an optional parameter is already an `Option`, and
 /// progenitor would otherwise emit `Option<Option<&str>>`.
 pub fn non_nullable_parameters(doc: &mut Value) {
@@ -866,6 +933,33 @@ mod tests {
         assert!(check_version(&json!({"openapi": "2.0"})).is_err());
         assert!(check_version(&json!({"swagger": "2.0"})).is_err());
         assert!(check_version(&json!({"openapi": "3.1.0"})).is_ok());
+    }
+
+    #[test]
+    fn descriptor_bodies_refer_to_one_component() {
+        let mut doc = op_doc(errors());
+        doc["paths"]["/v1/op/a.b"]["post"][DESCRIPTOR_EXT] = json!(true);
+        let normalized = normalize(doc.clone()).unwrap();
+        assert_eq!(
+            normalized.pointer(
+                "/paths/~1v1~1op~1a.b/post/responses/200/content/application~1json/schema"
+            ),
+            Some(&json!({"$ref": "#/components/schemas/Descriptor"}))
+        );
+        assert!(
+            normalized
+                .pointer("/components/schemas/Descriptor")
+                .is_some()
+        );
+        // Unmarked, the body stays any JSON and no component appears.
+        let plain = normalize(op_doc(errors())).unwrap();
+        assert!(plain.pointer("/components/schemas/Descriptor").is_none());
+        // A marked body with a schema of its own is refused, naming the operation.
+        doc["paths"]["/v1/op/a.b"]["post"]["responses"]["200"]["content"]["application/json"]["schema"] =
+            json!({"type": "string"});
+        let e = normalize(doc).unwrap_err();
+        assert_eq!(e.operation.as_deref(), Some("a.b"));
+        assert!(e.message.contains(DESCRIPTOR_EXT), "{e}");
     }
 
     #[test]

@@ -34,11 +34,11 @@ async fn main() -> Result<(), BoxError> {
             ClipDownloadInput::new(&job_id, &mosaic).attribute(geopera::USER_AGENT, "127.0.0.1"),
         )
         .await?;
-    let url = one["url"].as_str().ok_or("the descriptor has no `url`")?;
+    let url = one.url().ok_or("the descriptor holds no signed URL")?;
     let scratch = Scratch::new("clip")?;
     let written = common::get_to_file(
         env.client.client.http_client(),
-        url,
+        url.expose(),
         &scratch.path("clip.tif"),
         &Progress::default(),
     )

@@ -1,6 +1,7 @@
 //! Asset download: `items.asset.download` returns a JSON descriptor (never bytes) holding
 //! a short-lived signed URL; we stream it to disk ourselves. The descriptor's shape is
-//! asset-dependent, so we print it once and read `url`.
+//! asset-dependent, so we print it once (its signed URLs print without their query) and
+//! read the URL explicitly with `url()`.
 //!
 //! On the real API set `GEOPERA_ITEM_ID` and `GEOPERA_ASSET_ID`.
 
@@ -25,19 +26,16 @@ async fn main() -> Result<(), BoxError> {
         .asset()
         .download(AssetDownloadInput::new(&item_id, &asset_id))
         .await?;
-    let url = descriptor["url"]
-        .as_str()
-        .ok_or("the descriptor has no `url`; print it to see its keys")?;
-    println!(
-        "descriptor keys: {:?}",
-        descriptor.as_object().map(|o| o.keys().collect::<Vec<_>>())
-    );
+    println!("descriptor: {descriptor:#}");
+    let url = descriptor
+        .url()
+        .ok_or("the descriptor holds no signed URL; see its keys above")?;
 
     let scratch = Scratch::new("download")?;
     let target = scratch.path(&format!("{asset_id}.tif"));
     let written = common::get_to_file(
         env.client.client.http_client(),
-        url,
+        url.expose(),
         &target,
         &Progress::default(),
     )

@@ -68,11 +68,11 @@ async fn main() -> Result<(), BoxError> {
         .asset()
         .download(AssetDownloadInput::new(item_id, asset_key))
         .await?;
-    let url = descriptor["url"]
-        .as_str()
-        .ok_or("the download descriptor has no url")?;
+    let url = descriptor
+        .url()
+        .ok_or("the download descriptor holds no signed URL")?;
     let copy = scratch.path("downloaded.tif");
-    let got = common::get_to_file(http, url, &copy, &Progress::default()).await?;
+    let got = common::get_to_file(http, url.expose(), &copy, &Progress::default()).await?;
 
     if !common::same_bytes(&source, &copy).await? {
         return Err("the downloaded bytes differ from the uploaded ones".into());

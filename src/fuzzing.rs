@@ -23,7 +23,7 @@ use crate::dev_server::url::{decode_path, encode_component, encode_path, parse_q
 use crate::dev_server::validate::parse_body;
 use crate::dev_server::{DevConfig, DevState, SessionStatus};
 use crate::error::RETRYABLE_STATUSES;
-use crate::models::SignedUrlOutput;
+use crate::models::{Descriptor, SignedUrlOutput};
 use crate::ops::{Operation, OperationVisitor};
 use crate::{BodySnippet, Error, ops, redact};
 
@@ -113,8 +113,12 @@ impl OperationVisitor for Decode<'_> {
             match result {
                 Ok(value) => {
                     let output = value.into_inner();
-                    if let Some(signed) = (&output as &dyn Any).downcast_ref::<SignedUrlOutput>() {
+                    let output: &dyn Any = &output;
+                    if let Some(signed) = output.downcast_ref::<SignedUrlOutput>() {
                         check_signed_url(signed);
+                    }
+                    if let Some(descriptor) = output.downcast_ref::<Descriptor>() {
+                        check_descriptor(descriptor);
                     }
                     let _ = format!("{output:?}");
                     Ok(self.status)
@@ -130,6 +134,21 @@ fn ready<F: Future>(future: F) -> F::Output {
     match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(output) => output,
         Poll::Pending => panic!("decoding an in-memory response waited: it would hang"),
+    }
+}
+
+/// A download descriptor prints redacted, stably, and its signed URL never shows its query.
+fn check_descriptor(descriptor: &Descriptor) {
+    let redacted = descriptor.redacted();
+    assert_eq!(descriptor.to_string(), redacted.to_string());
+    assert_eq!(format!("{descriptor:?}"), format!("Descriptor({redacted})"));
+    assert_eq!(
+        redact::json(&redacted),
+        redacted,
+        "redacting twice changed it"
+    );
+    if let Some(url) = descriptor.url() {
+        assert_eq!(url.to_string(), redact::url(url.expose()));
     }
 }
 

@@ -30,8 +30,9 @@
 //! let item_id = done["item_ids"][0].as_str().unwrap_or_default();
 //!
 //! let descriptor = client.items().asset().download(serde_json::json!({"item_id": item_id, "asset_id": "scene"})).await?;
-//! let url = descriptor["url"].as_str().unwrap_or_default();
-//! let downloaded = client.client.http_client().get(url).send().await?.error_for_status()?.bytes().await?;
+//! println!("{descriptor}"); // its signed URL prints without the query
+//! let url = descriptor.url().ok_or("no signed URL in the descriptor")?;
+//! let downloaded = client.client.http_client().get(url.expose()).send().await?.error_for_status()?.bytes().await?;
 //! assert_eq!(downloaded.as_ref(), bytes.as_slice());
 //! # Ok(())
 //! # }
@@ -64,8 +65,12 @@
 //! ## Secrets
 //!
 //! The token is marked sensitive on the wire and redacted in every `Debug`; signed URLs
-//! ([`models::SignedUrl`]) print without their query; error messages and traces are
-//! redacted the same way.
+//! ([`models::SignedUrl`]) and download descriptors ([`models::Descriptor`]) print without
+//! their query, and reading one is explicit (`expose()`, `url()`). Error messages and traces
+//! are redacted by what a secret is, whatever its spelling: every URL's query (absolute or
+//! relative, any case, JSON-escaped or not), the value of every parameter, field or header
+//! named as a signature, credential, token or key, bearer tokens, and the client's own
+//! credential wherever a server echoes it.
 
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

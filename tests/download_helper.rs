@@ -42,7 +42,7 @@ async fn signed_url(client: &Geopera, item: &str) -> String {
         .download(AssetDownloadInput::new(item, ASSET))
         .await
         .expect("items.asset.download");
-    descriptor["url"].as_str().expect("a url").to_owned()
+    descriptor.url().expect("a signed URL").expose().to_owned()
 }
 
 async fn downloads_every_byte_and_reports_failures(scratch_name: &str) {

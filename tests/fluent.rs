@@ -97,7 +97,7 @@ async fn detailed_returns_status_and_headers() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.request_id(), Some("r-1"));
-    assert_eq!(r.body()["job_id"], "c");
+    assert_eq!(r.body().field("job_id"), Some(json!("c")));
 }
 
 #[tokio::test]

@@ -3,7 +3,9 @@
 
 mod support;
 
-use geopera::models::{SignedUrlInput, UploadProgressInput};
+use geopera::models::{
+    AssetDownloadInput, ClipDownloadInput, ClipJobInput, SignedUrlInput, UploadProgressInput,
+};
 use geopera::{AuthenticatedClient, Geopera, RetryPolicy, ops};
 use serde_json::json;
 use support::{Reply, Scripted};
@@ -157,4 +159,61 @@ async fn a_teapot_echoing_secrets_in_any_spelling_leaks_none() {
         }
     }
     assert_clean("traces", &captured.text());
+}
+
+/// A download descriptor printed the way the seed tells users to inspect it (`{:?}`, `{}`)
+/// shows no signature, at any depth, from the fluent client or the `ops` modules.
+#[tokio::test]
+async fn printing_a_download_descriptor_hides_its_signed_urls() {
+    let signed = "https://storage.googleapis.com/b/o.tif?X-Goog-Credential=svc%2F1&X-Goog-Signature=SIGSECRET";
+    let descriptor = json!({
+        "url": signed,
+        "href": signed,
+        "size": 4,
+        "assets": [{"href": "/storage/o.tif?X-Geopera-Signature=SIGSECRET", "title": "visual"}],
+    });
+    let server = Scripted::start().await;
+    for _ in 0..6 {
+        server.reply(Reply::json(200, descriptor.clone()));
+    }
+    let client = server.client();
+    let fluent = Geopera::from(client.clone());
+    let shown = [
+        fluent
+            .items()
+            .asset()
+            .download(AssetDownloadInput::new("itm", "visual"))
+            .await
+            .unwrap(),
+        fluent
+            .clip()
+            .job()
+            .download(ClipDownloadInput::new("clip", "visual"))
+            .await
+            .unwrap(),
+        fluent
+            .clip()
+            .job()
+            .downloads(ClipJobInput::new("clip"))
+            .await
+            .unwrap(),
+        ops::items_asset_download::send(&client, &AssetDownloadInput::new("itm", "visual"))
+            .await
+            .unwrap(),
+        ops::clip_job_download::send(&client, &ClipDownloadInput::new("clip", "visual"))
+            .await
+            .unwrap(),
+        ops::clip_job_downloads::send(&client, &ClipJobInput::new("clip"))
+            .await
+            .unwrap(),
+    ];
+    for d in shown {
+        assert_clean("descriptor Debug", &format!("{d:?}"));
+        assert_clean("descriptor alternate Debug", &format!("{d:#?}"));
+        assert_clean("descriptor Display", &format!("{d}"));
+        assert!(
+            format!("{d}").contains("o.tif?<redacted>"),
+            "the rest of the URL is shown: {d}"
+        );
+    }
 }

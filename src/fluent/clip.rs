@@ -26,7 +26,8 @@ pub struct ClipJob<'a> {
 }
 
 impl<'a> ClipJob<'a> {
-    /// `clip.job.download`: resolves one mosaic output to a JSON descriptor with a signed URL.
+    /// `clip.job.download`: resolves one mosaic output to a
+    /// [`Descriptor`](crate::models::Descriptor) with a signed URL (read it with `url()`).
     pub fn download(
         self,
         body: impl IntoInput<ClipDownloadInput>,
@@ -34,7 +35,8 @@ impl<'a> ClipJob<'a> {
         Request::new(&self.geopera.client, body)
     }
 
-    /// `clip.job.downloads`: lists every download a clip job offers (decoded JSON).
+    /// `clip.job.downloads`: lists every download a clip job offers, as a
+    /// [`Descriptor`](crate::models::Descriptor) (decoded JSON that prints redacted).
     pub fn downloads(
         self,
         body: impl IntoInput<ClipJobInput>,

@@ -26,8 +26,10 @@ pub struct ItemsAsset<'a> {
 }
 
 impl<'a> ItemsAsset<'a> {
-    /// `items.asset.download`: a JSON descriptor with a short-lived signed URL in `url`;
-    /// fetching the URL is metered as egress.
+    /// `items.asset.download`: a [`Descriptor`](crate::models::Descriptor), the JSON
+    /// descriptor with a short-lived signed URL (normally in `url`; read it with
+    /// `url()`). Printing the descriptor hides the URL's query; fetching the URL is
+    /// metered as egress.
     pub fn download(
         self,
         body: impl IntoInput<AssetDownloadInput>,
