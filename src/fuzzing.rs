@@ -383,7 +383,7 @@ fn plant(c: &mut Choices<'_>) -> (String, Option<String>) {
             } else {
                 path
             };
-            let spaced = c.byte() % 4 == 0;
+            let spaced = c.byte().is_multiple_of(4);
             let name = if spaced {
                 c.pick(SECRET_PARAMS)
             } else {
