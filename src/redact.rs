@@ -13,6 +13,8 @@
 //! * the token after `Bearer` (any case) and the rest of a `gpra_` API key;
 //! * with [`verbatim`], the client's own credential wherever it appears.
 //!
+//! [`json`] applies the same to every string of a JSON value (a download descriptor).
+//!
 //! Each secret becomes [`MARKER`]. Redacting redacted text changes nothing, and no input
 //! makes these functions panic: they only cut text next to ASCII delimiters, which are
 //! always character boundaries.
