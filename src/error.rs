@@ -517,13 +517,14 @@ impl Error {
         };
         match &mut self {
             Error::Problem { problem, .. } => {
-                scrub(&mut problem.title);
-                scrub(&mut problem.detail);
-                scrub(&mut problem.type_);
-                problem
-                    .extra
-                    .values_mut()
-                    .for_each(|v| json_without(v, secret));
+                // Through its JSON, so every member is reached whatever the document gives
+                // the model (the live document's Problem keeps no extension members).
+                if let Ok(mut value) = serde_json::to_value(&**problem) {
+                    json_without(&mut value, secret);
+                    if let Ok(clean) = serde_json::from_value(value) {
+                        **problem = clean;
+                    }
+                }
             }
             Error::Validation { error, .. } => {
                 for detail in &mut error.detail {
