@@ -9,6 +9,7 @@
 //! between the hooks and this loop but the request and the response.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::time::Instant;
 
 use progenitor_client::{ClientInfo, Error as GenError, ResponseValue};
@@ -16,10 +17,11 @@ use tracing::Instrument;
 use tracing::field::Empty;
 
 use crate::client::Shared;
-use crate::fluent::BoxFuture;
 use crate::generated::Client;
 use crate::ops::{Operation, OperationSpec, OperationVisitor};
 use crate::retry::{self, Verdict};
+use serde::de::DeserializeOwned;
+
 use crate::{AuthenticatedClient, Error, Response};
 
 /// Runs operation `spec`: `attempt` sends one attempt through the progenitor client, and
@@ -102,6 +104,37 @@ fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
+/// A boxed, sendable future, as the fluent calls and [`Invoke`] return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Converts a JSON value into `I`, naming the offending field on failure.
+pub(crate) fn from_json<I: DeserializeOwned>(
+    value: serde_json::Value,
+    operation: &'static str,
+) -> Result<I, Error> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.into_inner().to_string();
+        // serde reports a missing field at the object that lacks it, naming it only in
+        // its message ("missing field `project_id`"): the field is that name.
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split_once('`'))
+            .map(|(name, _)| name);
+        let field = match (path.as_str(), missing) {
+            (".", Some(name)) => Some(name.to_owned()),
+            (_, Some(name)) => Some(format!("{path}.{name}")),
+            (".", None) => None,
+            (_, None) => Some(path),
+        };
+        Error::InvalidInput {
+            operation: operation.into(),
+            field,
+            message,
+        }
+    })
+}
+
 /// The typed call of an operation with a JSON body, its result as JSON: what
 /// [`crate::Geopera::invoke`] runs, through [`crate::ops::visit`], for a known operation
 /// id. A body that does not fit the input model is an [`Error::InvalidInput`] naming the
@@ -116,7 +149,7 @@ impl<'a> OperationVisitor for Invoke<'a> {
 
     fn visit<O: Operation>(self) -> Self::Output {
         Box::pin(async move {
-            let input: O::Input = crate::fluent::from_json(self.body, O::SPEC.id)?;
+            let input: O::Input = from_json(self.body, O::SPEC.id)?;
             let response = O::send_detailed(self.client, &input).await?;
             let status = response.status();
             response.try_map(|output| {

@@ -24,10 +24,10 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 
+pub use crate::call::BoxFuture;
 pub use clip::{Clip, ClipJob};
 pub use items::{Items, ItemsAsset};
-pub(crate) use request::from_json;
-pub use request::{BoxFuture, IntoInput, Request};
+pub use request::{IntoInput, Request};
 pub use session::{ABANDONED_STEP, UploadSession};
 pub use uploads::Uploads;
 

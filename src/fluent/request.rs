@@ -2,16 +2,11 @@
 //! the input model) and [`Request`], one call of any [`Operation`], awaited directly for
 //! the body or via [`Request::detailed`] for the whole [`Response`].
 
-use std::future::{Future, IntoFuture};
-use std::pin::Pin;
+use std::future::IntoFuture;
 
-use serde::de::DeserializeOwned;
-
+use crate::call::BoxFuture;
 use crate::ops::{InputModel, Operation};
 use crate::{AuthenticatedClient, Error, Response};
-
-/// A boxed, sendable future, as the fluent calls return.
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Anything a fluent call accepts as its body: the typed model itself, or a JSON value
 /// that is converted to it (a value that does not fit is an [`Error::InvalidInput`] naming
@@ -29,36 +24,8 @@ impl<I: InputModel> IntoInput<I> for I {
 
 impl<I: InputModel> IntoInput<I> for serde_json::Value {
     fn into_input(self, operation: &'static str) -> Result<I, Error> {
-        from_json(self, operation)
+        crate::call::from_json(self, operation)
     }
-}
-
-/// Converts a JSON value into `I`, naming the offending field on failure.
-pub(crate) fn from_json<I: DeserializeOwned>(
-    value: serde_json::Value,
-    operation: &'static str,
-) -> Result<I, Error> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let message = e.into_inner().to_string();
-        // serde reports a missing field at the object that lacks it, naming it only in
-        // its message ("missing field `project_id`"): the field is that name.
-        let missing = message
-            .strip_prefix("missing field `")
-            .and_then(|rest| rest.split_once('`'))
-            .map(|(name, _)| name);
-        let field = match (path.as_str(), missing) {
-            (".", Some(name)) => Some(name.to_owned()),
-            (_, Some(name)) => Some(format!("{path}.{name}")),
-            (".", None) => None,
-            (_, None) => Some(path),
-        };
-        Error::InvalidInput {
-            operation: operation.into(),
-            field,
-            message,
-        }
-    })
 }
 
 /// A fluent call, ready to send. `.await` it for the body, or call
