@@ -104,7 +104,7 @@ fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// A boxed, sendable future, as the fluent calls and [`Invoke`] return.
+/// A boxed, sendable future, as the fluent calls and `invoke` return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Converts a JSON value into `I`, naming the offending field on failure.

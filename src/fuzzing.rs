@@ -32,7 +32,7 @@ use crate::{BodySnippet, Error, ops, redact};
 /// Decodes `body` as the SDK decodes a response of the operation `op_index` picks from
 /// [`ops::OPERATIONS`] (modulo their number) with `status` and `headers` (`name: value`
 /// lines; unreadable lines are skipped): progenitor's status dispatch (its view of the
-/// document has only the success responses), then [`Error::from_generated`], exactly as
+/// document has only the success responses), then `Error::from_generated`, exactly as
 /// `ops::<op>::send_detailed` runs them; then exercises every accessor of the result.
 ///
 /// Panics when: a status outside 100..=999 aside, anything panics; an error names another
