@@ -29,6 +29,19 @@ pub fn generate(spec: serde_json::Value) -> Result<syn::File, String> {
                 super::normalize::DESCRIPTOR,
                 "crate::signed_url::Descriptor",
                 std::iter::empty(),
+            )
+            // The outcome of `uploads.complete`: JSON with typed accessors for its keys.
+            .with_replacement(
+                super::normalize::COMPLETION,
+                "crate::completion::Completion",
+                std::iter::empty(),
+            )
+            // A file name that fits any string, checked when decoded from JSON, so the
+            // model's constructor needs no `Result` (see `crate::models::FileName`).
+            .with_replacement(
+                "SignedUrlInputFileName",
+                "crate::models::FileName",
+                std::iter::empty(),
             );
         let mut generator = Generator::new(&settings);
         generator.generate_tokens(&spec).map_err(|e| e.to_string())

@@ -19,6 +19,12 @@ pub const DESCRIPTOR_EXT: &str = "x-download-descriptor";
 /// Name of the component the success body of every operation marked [`DESCRIPTOR_EXT`]
 /// refers to; `build/generate.rs` replaces its type with one whose `Debug` hides the URLs.
 pub const DESCRIPTOR: &str = "Descriptor";
+/// Operation extension of `openapi.json` marking the success body of `uploads.complete`:
+/// plain JSON whose documented keys (`id`, `item_ids`) get typed accessors in Rust.
+pub const COMPLETION_EXT: &str = "x-upload-completion";
+/// Name of the component the success body of every operation marked [`COMPLETION_EXT`]
+/// refers to; `build/generate.rs` replaces its type with a JSON newtype with accessors.
+pub const COMPLETION: &str = "Completion";
 
 /// A shape of the input document the normaliser cannot turn into something progenitor reads.
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +81,8 @@ pub fn normalize(mut doc: Value) -> Result<Value> {
     optional_request_bodies(&mut doc)?;
     name_inline_bodies(&mut doc)?;
     download_descriptors(&mut doc)?;
+    upload_completions(&mut doc)?;
+    name_replaced_properties(&mut doc);
     non_nullable_parameters(&mut doc);
     check_single_success(&doc)?;
     doc["openapi"] = json!("3.0.3");
@@ -615,9 +623,31 @@ pub fn name_inline_bodies(doc: &mut Value) -> Result {
 /// A marked operation whose success body has a schema of its own fails: the mark would
 /// throw that schema away.
 pub fn download_descriptors(doc: &mut Value) -> Result {
+    any_json_component(
+        doc,
+        DESCRIPTOR_EXT,
+        DESCRIPTOR,
+        "A download descriptor: JSON of any shape, carrying signed URLs.",
+    )
+}
+
+/// The success body of an operation marked [`COMPLETION_EXT`] becomes a reference to the
+/// [`COMPLETION`] component (any JSON), as [`download_descriptors`] does for descriptors.
+pub fn upload_completions(doc: &mut Value) -> Result {
+    any_json_component(
+        doc,
+        COMPLETION_EXT,
+        COMPLETION,
+        "The outcome of an upload completion: a JSON object, typically `id` and `item_ids`.",
+    )
+}
+
+/// The success bodies of every operation marked `ext` (each must be `{}`, any JSON) refer
+/// to one component `name`, added when at least one operation is marked.
+fn any_json_component(doc: &mut Value, ext: &str, name: &str, description: &str) -> Result {
     let mut marked = false;
     for (at, id, op) in operations_mut(doc) {
-        if op.get(DESCRIPTOR_EXT) != Some(&Value::Bool(true)) {
+        if op.get(ext) != Some(&Value::Bool(true)) {
             continue;
         }
         marked = true;
@@ -638,12 +668,10 @@ pub fn download_descriptors(doc: &mut Value) -> Result {
                         "{at}/responses/{}/content/application~1json/schema",
                         escape(code)
                     ),
-                    format!(
-                        "`{DESCRIPTOR_EXT}` marks a body of any JSON; the schema must be `{{}}`"
-                    ),
+                    format!("`{ext}` marks a body of any JSON; the schema must be `{{}}`"),
                 ));
             }
-            *schema = json!({ "$ref": format!("#/components/schemas/{DESCRIPTOR}") });
+            *schema = json!({ "$ref": format!("#/components/schemas/{name}") });
         }
     }
     if !marked {
@@ -656,18 +684,53 @@ pub fn download_descriptors(doc: &mut Value) -> Result {
     else {
         return Err(err(None, "/components", "components must be an object"));
     };
-    if schemas.contains_key(DESCRIPTOR) {
+    if schemas.contains_key(name) {
         return Err(err(
             None,
-            &format!("/components/schemas/{DESCRIPTOR}"),
-            "name reserved for download descriptors is already taken",
+            &format!("/components/schemas/{name}"),
+            format!("name reserved for `{ext}` bodies is already taken"),
         ));
     }
-    schemas.insert(
-        DESCRIPTOR.into(),
-        json!({ "description": "A download descriptor: JSON of any shape, carrying signed URLs." }),
-    );
+    schemas.insert(name.into(), json!({ "description": description }));
     Ok(())
+}
+
+/// Inline property schemas that `build/generate.rs` replaces with a hand-written type:
+/// `(model, property, component name)`. The name is the one progenitor would give the
+/// inline type anyway, so moving it to a component changes no Rust name.
+pub const REPLACED_PROPERTIES: &[(&str, &str, &str)] =
+    &[("SignedUrlInput", "file_name", "SignedUrlInputFileName")];
+
+/// Each of [`REPLACED_PROPERTIES`] present in the document moves to a component of its own
+/// (progenitor replaces component types only). A document without the model, or whose
+/// component name is taken, is left as it is.
+pub fn name_replaced_properties(doc: &mut Value) {
+    for (model, property, name) in REPLACED_PROPERTIES {
+        let Some(schemas) = doc
+            .pointer_mut("/components/schemas")
+            .and_then(Value::as_object_mut)
+        else {
+            return;
+        };
+        if schemas.contains_key(*name) {
+            continue;
+        }
+        let pointer = format!("/properties/{}", escape(property));
+        let Some(slot) = schemas
+            .get_mut(*model)
+            .and_then(|m| m.pointer_mut(&pointer))
+        else {
+            continue;
+        };
+        if slot.get("$ref").is_some() {
+            continue;
+        }
+        let schema = std::mem::replace(
+            slot,
+            json!({ "$ref": format!("#/components/schemas/{name}") }),
+        );
+        schemas.insert((*name).into(), schema);
+    }
 }
 
 /// Parameter schemas lose `nullable`: an optional parameter is already an `Option`, and
@@ -960,6 +1023,49 @@ mod tests {
         let e = normalize(doc).unwrap_err();
         assert_eq!(e.operation.as_deref(), Some("a.b"));
         assert!(e.message.contains(DESCRIPTOR_EXT), "{e}");
+    }
+
+    #[test]
+    fn replaced_properties_move_to_a_component_of_the_same_name() {
+        let mut doc = op_doc(errors());
+        doc["components"]["schemas"]["SignedUrlInput"] = json!({"type": "object",
+            "properties": {"file_name": {"type": "string", "minLength": 1}}});
+        let normalized = normalize(doc).unwrap();
+        assert_eq!(
+            normalized.pointer("/components/schemas/SignedUrlInput/properties/file_name"),
+            Some(&json!({"$ref": "#/components/schemas/SignedUrlInputFileName"}))
+        );
+        assert_eq!(
+            normalized.pointer("/components/schemas/SignedUrlInputFileName/minLength"),
+            Some(&json!(1))
+        );
+        // Absent from a document, nothing happens.
+        let plain = normalize(op_doc(errors())).unwrap();
+        assert!(
+            plain
+                .pointer("/components/schemas/SignedUrlInputFileName")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn completion_bodies_refer_to_their_own_component() {
+        let mut doc = op_doc(errors());
+        doc["paths"]["/v1/op/a.b"]["post"][COMPLETION_EXT] = json!(true);
+        let normalized = normalize(doc).unwrap();
+        assert_eq!(
+            normalized.pointer(
+                "/paths/~1v1~1op~1a.b/post/responses/200/content/application~1json/schema"
+            ),
+            Some(&json!({"$ref": "#/components/schemas/Completion"}))
+        );
+        assert!(
+            normalized
+                .pointer("/components/schemas/Descriptor")
+                .is_none()
+        );
+        let plain = normalize(op_doc(errors())).unwrap();
+        assert!(plain.pointer("/components/schemas/Completion").is_none());
     }
 
     #[test]

@@ -30,10 +30,10 @@ async fn main() -> Result<(), BoxError> {
     );
     let upload_id = session.into_body().id;
 
-    let outcome: Result<serde_json::Value, BoxError> = async {
+    let outcome: Result<geopera::models::Completion, BoxError> = async {
         let signed = ops::uploads_signed_url::send(
             client,
-            &SignedUrlInput::new(&upload_id, "harbour_2024.tif")?.content_type("image/tiff"),
+            &SignedUrlInput::new(&upload_id, "harbour_2024.tif").content_type("image/tiff"),
         )
         .await?;
         common::put_file(

@@ -9,7 +9,7 @@ mod common;
 use std::time::Instant;
 
 use common::{BoxError, Progress, Scratch};
-use geopera::models::{AssetDownloadInput, UploadFailInput, UploadInitiate};
+use geopera::models::{AssetDownloadInput, Completion, UploadFailInput, UploadInitiate};
 
 const FILE_NAME: &str = "harbour_2024.tif";
 const CONTENT_TYPE: &str = "image/tiff";
@@ -34,7 +34,7 @@ async fn main() -> Result<(), BoxError> {
 
     // 2-4. Sign, PUT the bytes ourselves, complete. Any failure releases the reservation.
     let mut step = "sign";
-    let outcome: Result<serde_json::Value, BoxError> = async {
+    let outcome: Result<Completion, BoxError> = async {
         let signed = client.uploads().signed_url(serde_json::json!({"upload_id": upload_id, "file_name": FILE_NAME, "content_type": CONTENT_TYPE})).await?;
         step = "transfer";
         common::put_file(http, &signed.upload_url, &source, CONTENT_TYPE, &Progress::default()).await?;
@@ -55,14 +55,15 @@ async fn main() -> Result<(), BoxError> {
             return Err(e);
         }
     };
-    let item_id = result["item_ids"]
-        .get(0)
-        .and_then(|v| v.as_str())
+    let item_id = *result
+        .item_ids()
+        .first()
         .ok_or("uploads.complete returned no item id")?;
     let uploaded = started.elapsed();
 
     // 5. Download: a descriptor with a short-lived signed URL, fetched by us.
-    let asset_key = FILE_NAME.trim_end_matches(".tif");
+    // A new upload's asset is keyed by its file's stem: "harbour_2024".
+    let asset_key = Completion::asset_key(FILE_NAME);
     let descriptor = client
         .items()
         .asset()

@@ -38,7 +38,7 @@ async fn main() -> Result<(), BoxError> {
                     _ = tick.tick() => false,
                     _ = &mut done_rx => true,
                 };
-                let bytes = i64::try_from(progress.bytes()).unwrap_or(i64::MAX);
+                let bytes = progress.bytes();
                 let status = if finished { "transferred" } else { "uploading" };
                 match client
                     .uploads()

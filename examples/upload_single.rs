@@ -28,12 +28,12 @@ async fn main() -> Result<(), BoxError> {
     let upload_id = session.id;
 
     let mut step = "sign";
-    let outcome: Result<serde_json::Value, BoxError> = async {
+    let outcome: Result<geopera::models::Completion, BoxError> = async {
         // 2. Sign one file.
         let signed = client
             .uploads()
             .signed_url(
-                SignedUrlInput::new(&upload_id, "harbour_2024.tif")?.content_type("image/tiff"),
+                SignedUrlInput::new(&upload_id, "harbour_2024.tif").content_type("image/tiff"),
             )
             .await?;
         // 3. Transfer the bytes yourself, straight to object storage.

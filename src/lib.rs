@@ -80,6 +80,7 @@ mod auth;
 mod blocking;
 mod call;
 mod client;
+mod completion;
 #[cfg(feature = "dev-server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "dev-server")))]
 pub mod dev_server;

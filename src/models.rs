@@ -2,22 +2,108 @@
 //! applied by serde, plus short constructors for the common cases so a caller never spells
 //! out every field.
 //!
-//! ```
-//! use geopera::models::{SignedUrlInput, UploadInitiate};
+//! One convention for every constructor and setter: it takes the plain types a caller
+//! holds (`impl Into<String>` for ids and names, `u64` for counts and byte sizes, `bool`)
+//! and returns the model itself, never a `Result`. What the document allows is checked
+//! where the value can break it: a JSON body that does not fit fails locally
+//! ([`crate::Error::InvalidInput`] naming the field) and a constructed model is checked by
+//! the server, as in Python (an empty `file_name` is a 422). A count below the document's
+//! minimum is raised to it (`file_count(0)` is one file).
 //!
-//! let initiate = UploadInitiate::new("prj_1").signed_url().total_bytes(1 << 20);
+//! ```
+//! use geopera::models::{SignedUrlInput, UploadInitiate, UploadProgressInput};
+//!
+//! let initiate = UploadInitiate::new("prj_1").signed_url().file_count(2).total_bytes(1 << 20);
 //! assert_eq!(initiate.transfer_method.as_str(), "signed_url");
-//! assert_eq!(initiate.file_count.get(), 1);
-//! let sign = SignedUrlInput::new("upl_1", "scene.tif")?.content_type("image/tiff");
+//! assert_eq!(initiate.file_count.get(), 2);
+//! let sign = SignedUrlInput::new("upl_1", "scene.tif").content_type("image/tiff");
 //! assert_eq!(sign.content_type, "image/tiff");
-//! assert!(SignedUrlInput::new("upl_1", "").is_err());
-//! # Ok::<(), geopera::Error>(())
+//! let bytes: u64 = 131072;
+//! let progress = UploadProgressInput::new("upl_1", "uploading", bytes);
+//! assert_eq!(progress.bytes_uploaded, Some(131072));
 //! ```
 
+use std::fmt;
 use std::num::NonZeroU64;
 
+use serde::{Deserialize, Deserializer, Serialize};
+
+pub use crate::completion::Completion;
 pub use crate::generated::types::*;
 pub use crate::signed_url::{Descriptor, SignedUrl, SignedUrlOutput};
+
+/// The seed's name for the 422 body (openapi-python-client spells it `HTTPValidationError`;
+/// Rust's naming convention makes it [`HttpValidationError`]).
+pub type HTTPValidationError = HttpValidationError;
+
+/// The `file_name` of [`SignedUrlInput`]: any string converts to it, so
+/// [`SignedUrlInput::new`] cannot fail; decoding one from JSON refuses an empty name (the
+/// document's `minLength: 1`), so a JSON body with `"file_name": ""` fails locally.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct FileName(String);
+
+impl FileName {
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for FileName {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<FileName, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        if name.is_empty() {
+            return Err(serde::de::Error::custom(
+                "must not be empty (the document's minLength is 1)",
+            ));
+        }
+        Ok(FileName(name))
+    }
+}
+
+impl From<String> for FileName {
+    fn from(name: String) -> FileName {
+        FileName(name)
+    }
+}
+
+impl From<&str> for FileName {
+    fn from(name: &str) -> FileName {
+        FileName(name.to_owned())
+    }
+}
+
+impl From<FileName> for String {
+    fn from(name: FileName) -> String {
+        name.0
+    }
+}
+
+impl std::ops::Deref for FileName {
+    type Target = String;
+    fn deref(&self) -> &String {
+        &self.0
+    }
+}
+
+impl PartialEq<str> for FileName {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
+impl PartialEq<&str> for FileName {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl fmt::Display for FileName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// The seed's name for the body of `uploads.complete` (openapi-python-client calls the
 /// object branch of the optional body `UploadsCompleteBodyType0`).
@@ -50,7 +136,7 @@ impl UploadInitiate {
             .fold((0u64, 0u64), |(n, t), s| (n + 1, t.saturating_add(s)));
         UploadInitiate::new(project_id)
             .signed_url()
-            .file_count(NonZeroU64::new(count).unwrap_or(NonZeroU64::MIN))
+            .file_count(count)
             .total_bytes(total)
     }
 
@@ -63,9 +149,9 @@ impl UploadInitiate {
         self
     }
 
-    /// The number of files in the session.
-    pub fn file_count(mut self, count: NonZeroU64) -> UploadInitiate {
-        self.file_count = count;
+    /// The number of files in the session (at least 1: `0` is taken as one file).
+    pub fn file_count(mut self, count: u64) -> UploadInitiate {
+        self.file_count = NonZeroU64::new(count).unwrap_or(NonZeroU64::MIN);
         self
     }
 
@@ -100,24 +186,14 @@ impl UploadInitiate {
 }
 
 impl SignedUrlInput {
-    /// Signs `file_name` in session `upload_id`, as `application/octet-stream`. An empty
-    /// file name is refused here, before anything is sent.
-    pub fn new(
-        upload_id: impl Into<String>,
-        file_name: impl Into<String>,
-    ) -> Result<SignedUrlInput, crate::Error> {
-        let file_name = SignedUrlInputFileName::try_from(file_name.into()).map_err(|e| {
-            crate::Error::InvalidInput {
-                operation: "uploads.signed_url".into(),
-                field: Some("file_name".into()),
-                message: e.to_string(),
-            }
-        })?;
-        Ok(SignedUrlInput {
+    /// Signs `file_name` in session `upload_id`, as `application/octet-stream`. (An empty
+    /// file name is the server's 422, as in Python; in a JSON body it fails locally.)
+    pub fn new(upload_id: impl Into<String>, file_name: impl Into<String>) -> SignedUrlInput {
+        SignedUrlInput {
             upload_id: upload_id.into(),
-            file_name,
+            file_name: FileName::from(file_name.into()),
             content_type: "application/octet-stream".into(),
-        })
+        }
     }
 
     /// The content type the PUT will send (it is part of the signature).
@@ -128,16 +204,17 @@ impl SignedUrlInput {
 }
 
 impl UploadProgressInput {
-    /// A progress report: cumulative `bytes_uploaded` with a free-form `status`.
+    /// A progress report: cumulative `bytes_uploaded` with a free-form `status`. (The
+    /// document's integer is signed; a count above `i64::MAX` is sent as `i64::MAX`.)
     pub fn new(
         upload_id: impl Into<String>,
         status: impl Into<String>,
-        bytes_uploaded: i64,
+        bytes_uploaded: u64,
     ) -> UploadProgressInput {
         UploadProgressInput {
             upload_id: upload_id.into(),
             status: Some(status.into()),
-            bytes_uploaded: Some(bytes_uploaded),
+            bytes_uploaded: Some(i64::try_from(bytes_uploaded).unwrap_or(i64::MAX)),
         }
     }
 }
@@ -281,6 +358,25 @@ mod tests {
         )
         .unwrap();
         assert_eq!(serde_json::to_value(&p).unwrap()["balance"], 3);
+    }
+
+    #[test]
+    fn constructors_take_plain_values_and_json_still_checks() {
+        let s = SignedUrlInput::new("u", "");
+        assert_eq!(s.file_name, "");
+        let e = crate::fluent::from_json::<SignedUrlInput>(
+            serde_json::json!({"upload_id": "u", "file_name": ""}),
+            "uploads.signed_url",
+        )
+        .unwrap_err();
+        assert!(
+            matches!(&e, crate::Error::InvalidInput { field: Some(f), .. } if f == "file_name"),
+            "{e:?}"
+        );
+        assert_eq!(UploadInitiate::new("p").file_count(0).file_count.get(), 1);
+        assert_eq!(UploadInitiate::new("p").file_count(3).file_count.get(), 3);
+        let p = UploadProgressInput::new("u", "x", u64::MAX);
+        assert_eq!(p.bytes_uploaded, Some(i64::MAX));
     }
 
     #[test]

@@ -137,7 +137,7 @@ op_cases! {
         json!({"id": "upl_1", "status": "initiated"}),
         [401, 402, 403, 404, 500];
     uploads_signed_url => uploads_signed_url,
-        SignedUrlInput::new("upl_1", "a.tif").unwrap().content_type("image/tiff"),
+        SignedUrlInput::new("upl_1", "a.tif").content_type("image/tiff"),
         json!({"upload_id": "upl_1", "file_name": "a.tif", "content_type": "image/tiff"}),
         json!({"upload_url": "http://storage.example/uploads/upl_1/a.tif?sig=1", "object_path": "uploads/upl_1/a.tif"}),
         [401, 403, 404, 500];

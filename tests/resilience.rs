@@ -73,7 +73,7 @@ impl Session {
     }
 
     /// Reports progress through `client`.
-    async fn progress_with(&self, client: &Geopera, bytes: i64) -> Result<(), Error> {
+    async fn progress_with(&self, client: &Geopera, bytes: u64) -> Result<(), Error> {
         client
             .uploads()
             .progress(UploadProgressInput::new(&self.id, "uploading", bytes))

@@ -48,15 +48,14 @@ async fn nothing_secret_reaches_debug_display_errors_or_traces() {
         &format!("{:?}", Geopera::from(client.clone())),
     );
 
-    let signed =
-        ops::uploads_signed_url::send(&client, &SignedUrlInput::new("u", "a.tif").unwrap())
-            .await
-            .unwrap();
+    let signed = ops::uploads_signed_url::send(&client, &SignedUrlInput::new("u", "a.tif"))
+        .await
+        .unwrap();
     assert_clean("SignedUrlOutput Debug", &format!("{signed:?}"));
     assert_clean("SignedUrl Display", &signed.upload_url.to_string());
 
     for _ in 0..2 {
-        let e = ops::uploads_signed_url::send(&client, &SignedUrlInput::new("u", "a.tif").unwrap())
+        let e = ops::uploads_signed_url::send(&client, &SignedUrlInput::new("u", "a.tif"))
             .await
             .unwrap_err();
         assert_clean("error Display", &e.to_string());

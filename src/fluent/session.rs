@@ -7,11 +7,9 @@
 //! [`Geopera::settle_abandoned`](crate::Geopera::settle_abandoned) waits for every such
 //! release, e.g. before shutdown or in a test.
 
-use serde_json::Value;
-
 use crate::models::{
-    SignedUrlInput, SignedUrlOutput, UploadFailInput, UploadOutput, UploadProgressInput,
-    UploadsCompleteBody,
+    Completion, SignedUrlInput, SignedUrlOutput, UploadFailInput, UploadOutput,
+    UploadProgressInput, UploadsCompleteBody,
 };
 use crate::{Error, Geopera};
 
@@ -53,20 +51,20 @@ impl UploadSession {
         file_name: &str,
         content_type: &str,
     ) -> Result<SignedUrlOutput, Error> {
-        let input = SignedUrlInput::new(&self.id, file_name)?.content_type(content_type);
+        let input = SignedUrlInput::new(&self.id, file_name).content_type(content_type);
         self.geopera.uploads().signed_url(input).await
     }
 
     /// Reports progress (`bytes_uploaded` is cumulative).
     pub async fn progress(&self, status: &str, bytes_uploaded: u64) -> Result<UploadOutput, Error> {
-        let bytes = i64::try_from(bytes_uploaded).unwrap_or(i64::MAX);
         self.geopera
             .uploads()
-            .progress(UploadProgressInput::new(&self.id, status, bytes))
+            .progress(UploadProgressInput::new(&self.id, status, bytes_uploaded))
             .await
     }
 
-    /// Completes the session, returning the decoded JSON (`{"id", "item_ids"}`). If the
+    /// Completes the session, returning its [`Completion`] (`id()`, `item_ids()`, every
+    /// key of the decoded JSON). If the
     /// completion fails, the session is failed with `error_step` `"complete"` (releasing
     /// the reservation) and the completion's error is returned.
     ///
@@ -78,7 +76,7 @@ impl UploadSession {
     /// this guard (a guard dropped open fails its session) and complete it with
     /// [`Uploads::complete`](crate::fluent::Uploads::complete)`(id).detailed()`, whose
     /// [`Response::attempts`](crate::Response::attempts) says whether it was repeated.
-    pub async fn complete(mut self) -> Result<Value, Error> {
+    pub async fn complete(mut self) -> Result<Completion, Error> {
         self.open = false;
         match self
             .geopera
