@@ -267,7 +267,9 @@ fn summarize(error: &HttpValidationError) -> String {
 pub(crate) const RETRYABLE_STATUSES: &[u16] = &[408, 429, 502, 503, 504];
 
 impl Error {
-    /// The HTTP status, when a response arrived.
+    /// The HTTP status, when a response arrived. To compare with a number, use
+    /// [`Error::status_code`] (`e.status_code() == Some(402)`), or compare with a constant:
+    /// `e.status() == Some(geopera::StatusCode::PAYMENT_REQUIRED)`.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Problem { status, .. }
@@ -277,6 +279,19 @@ impl Error {
             Error::Transport { status, .. } => *status,
             _ => None,
         }
+    }
+
+    /// The HTTP status as a number, when a response arrived: Python's
+    /// `resp.status_code`, so the seed's `if resp.status_code == 402:` is
+    /// `Err(e) if e.status_code() == Some(402) =>`.
+    ///
+    /// ```
+    /// # fn quota(e: &geopera::Error) -> bool {
+    /// e.status_code() == Some(402)
+    /// # }
+    /// ```
+    pub fn status_code(&self) -> Option<u16> {
+        self.status().map(|s| s.as_u16())
     }
 
     /// The Problem body of a documented error response.

@@ -106,3 +106,12 @@ pub use fluent::{Geopera, GeoperaBuilder, UploadSession};
 pub use ops::{Operation, OperationSpec};
 pub use response::Response;
 pub use retry::RetryPolicy;
+
+/// The HTTP client this crate is built on, re-exported at the version it uses, for callers
+/// who build their own pool (`ClientBuilder::http_client`) or PUT and GET signed URLs with
+/// it.
+pub use reqwest;
+/// The HTTP status type of [`Response::status`] and [`Error::status`], re-exported so
+/// `e.status() == Some(StatusCode::PAYMENT_REQUIRED)` needs no dependency of your own.
+/// (For an integer, [`Error::status_code`] and [`Response::status_code`] give a `u16`.)
+pub use reqwest::StatusCode;

@@ -11,11 +11,18 @@ use reqwest::header::{HeaderMap, HeaderName};
 /// A successful response: status, headers, the number of attempts the call took and the
 /// parsed body. Derefs to the body.
 ///
+/// Python's attributes are methods here (the compiler's "use parentheses to call the
+/// method" points at them), and fields of the body are reached through `Deref`:
+///
 /// | Python (`sync_detailed` / `detailed=True`) | Rust |
 /// |---|---|
-/// | `resp.status_code` | [`Response::status`] (compares with an integer: `resp.status() == 200`) |
-/// | `resp.parsed` | [`Response::body`], [`Response::into_body`], or `*resp` |
+/// | `resp.status_code` | [`Response::status_code`] (a `u16`), or [`Response::status`] (a [`StatusCode`], `resp.status() == 200` compiles) |
+/// | `resp.parsed` | [`Response::parsed`] / [`Response::body`] (`&T`), [`Response::into_body`] (`T`), or `resp.id` (through `Deref`) |
 /// | `resp.headers` | [`Response::headers`] |
+/// | `resp.content` | not kept: the body is decoded as it arrives; `serde_json::to_vec(resp.body())` re-encodes it |
+///
+/// A status other than the operation's success status is never a `Response`: it is an
+/// [`crate::Error`], whose [`crate::Error::status_code`] answers the same question.
 pub struct Response<T> {
     /// progenitor's value as the call returned it: holding it keeps the headers without
     /// copying them.
@@ -42,12 +49,23 @@ impl<T> Response<T> {
         self.value.status()
     }
 
+    /// The HTTP status as a number: Python's `resp.status_code`.
+    pub fn status_code(&self) -> u16 {
+        self.status().as_u16()
+    }
+
+    /// The parsed body: Python's `resp.parsed`, the same as [`Response::body`].
+    pub fn parsed(&self) -> &T {
+        &self.value
+    }
+
     /// The response headers.
     pub fn headers(&self) -> &HeaderMap {
         self.value.headers()
     }
 
     /// The parsed body.
+    #[doc(alias = "parsed")]
     pub fn body(&self) -> &T {
         &self.value
     }

@@ -1,10 +1,14 @@
 //! `client.uploads()`: the five upload-session operations, and
 //! [`Uploads::session`], the guard that pairs `initiate` with `complete` or `fail`.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use crate::fluent::request::{IntoInput, Request};
 use crate::fluent::session::UploadSession;
 use crate::models::{
-    SignedUrlInput, UploadFailInput, UploadInitiate, UploadProgressInput, UploadsCompleteBody,
+    SignedUrlInput, UploadFailInput, UploadInitiate, UploadOutput, UploadProgressInput,
+    UploadsCompleteBody,
 };
 use crate::{Error, Geopera, ops};
 
@@ -15,11 +19,44 @@ impl IntoInput<UploadsCompleteBody> for () {
     }
 }
 
-/// `complete(upload_id)` sends `{"upload_id": upload_id}`.
-impl IntoInput<UploadsCompleteBody> for &str {
-    fn into_input(self, _: &'static str) -> Result<UploadsCompleteBody, Error> {
-        Ok(UploadsCompleteBody::for_upload(self))
-    }
+/// `complete(upload_id)` sends `{"upload_id": upload_id}`, for every ordinary way to hold
+/// the id: `&str`, `String`, `&String`, `Cow<str>`, `Box<str>`, `Arc<str>`, and the
+/// [`UploadOutput`] that `initiate` returned (by value or by reference).
+macro_rules! complete_with_id {
+    ($($(#[$doc:meta])* $ty:ty => |$id:ident| $as_str:expr;)*) => {$(
+        $(#[$doc])*
+        impl IntoInput<UploadsCompleteBody> for $ty {
+            fn into_input(self, _: &'static str) -> Result<UploadsCompleteBody, Error> {
+                let $id = self;
+                Ok(UploadsCompleteBody::for_upload($as_str))
+            }
+        }
+    )*};
+}
+
+complete_with_id! {
+    /// `complete("upl_1")`.
+    &str => |id| id;
+    /// `complete(upload_id)` with an owned `String`.
+    String => |id| id;
+    /// `complete(&upload_id)`.
+    &String => |id| id.as_str();
+    /// `complete(&&str)`, as a loop over ids gives.
+    &&str => |id| *id;
+    /// `complete(Cow::from(..))`.
+    Cow<'_, str> => |id| id.into_owned();
+    /// `complete(&Cow::from(..))`.
+    &Cow<'_, str> => |id| id.as_ref();
+    /// `complete(Box<str>)`.
+    Box<str> => |id| String::from(id);
+    /// `complete(Arc<str>)`.
+    Arc<str> => |id| id.as_ref();
+    /// `complete(&Arc<str>)`.
+    &Arc<str> => |id| id.as_ref();
+    /// `complete(session)` with the [`UploadOutput`] `initiate` returned.
+    UploadOutput => |out| out.id;
+    /// `complete(&session)` with the [`UploadOutput`] `initiate` returned.
+    &UploadOutput => |out| out.id.as_str();
 }
 
 /// The `uploads.*` namespace of a [`Geopera`] client.
@@ -53,9 +90,12 @@ impl<'a> Uploads<'a> {
         Request::new(&self.geopera.client, body)
     }
 
-    /// `uploads.complete`: creates the items and returns decoded JSON
-    /// (`{"id": ..., "item_ids": [...]}`). The body may be the model, JSON, an upload id
-    /// (`&str`), or `()` for `{}`.
+    /// `uploads.complete`: creates the items and returns a
+    /// [`Completion`](crate::models::Completion): the decoded JSON
+    /// (`{"id": ..., "item_ids": [...]}`, every key kept) with `id()`, `item_ids()` and the
+    /// asset key rule. The body may be the model, JSON, an upload id held any ordinary way
+    /// (`&str`, `String`, `&String`, `Cow<str>`, `Arc<str>`, ...), the [`UploadOutput`]
+    /// that `initiate` returned, or `()` for `{}`.
     ///
     /// `complete` is idempotent, so the retry policy repeats it after a 503, a timeout or
     /// a dropped connection. If the first answer was lost *after* the server completed the
