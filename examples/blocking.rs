@@ -1,17 +1,19 @@
-//! The `blocking` feature: the same calls from a plain `fn main`, no async runtime of ours.
-//! (The dev server itself needs a runtime, so this example starts one on a background
-//! thread only to host it.)
+//! The `blocking` feature: the same calls from a plain `fn main`, no async runtime of ours:
+//! `geopera::blocking::Geopera` (the fluent client, as Python's) and the `send_blocking`
+//! twins of the `ops` modules. (The dev server itself needs a runtime, so this example
+//! starts one on a background thread only to host it.)
 
+use geopera::blocking::Geopera;
 use geopera::dev_server::DevServer;
 use geopera::models::{UploadFailInput, UploadInitiate};
-use geopera::{AuthenticatedClient, ops};
+use geopera::ops;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn main() -> Result<(), BoxError> {
     let (client, project, _server) = match std::env::var("GEOPERA_API_TOKEN") {
         Ok(t) if !t.trim().is_empty() => (
-            AuthenticatedClient::from_env()?,
+            Geopera::from_env()?,
             std::env::var("GEOPERA_PROJECT_ID")?,
             None,
         ),
@@ -21,16 +23,21 @@ fn main() -> Result<(), BoxError> {
                 "no GEOPERA_API_TOKEN set: using the embedded dev server at {}",
                 host.base_url
             );
-            let client = AuthenticatedClient::new(&host.base_url, &host.token)?;
+            let client = Geopera::builder()
+                .base_url(&host.base_url)
+                .token(&host.token)
+                .build_blocking()?;
             (client, "prj_demo".to_owned(), Some(host))
         }
     };
-    let session = ops::uploads_initiate::send_blocking(
-        &client,
-        &UploadInitiate::new(&project).signed_url().total_bytes(1024),
-    )?;
+    // The fluent client: Python's `client.uploads.initiate({...})`, ended by `.send()`.
+    let session = client
+        .uploads()
+        .initiate(UploadInitiate::new(&project).signed_url().total_bytes(1024))
+        .send()?;
+    // The generated layer's blocking twin: Python's `uploads_fail.sync_detailed(...)`.
     let released = ops::uploads_fail::send_detailed_blocking(
-        &client,
+        &client.client,
         &UploadFailInput::new(&session.id, "blocking example").step("demo"),
     )?;
     println!(

@@ -59,7 +59,7 @@
 //! | `rustls` | yes | TLS through rustls |
 //! | `native-tls` | no | TLS through the platform's library instead |
 //! | `http2` | no | HTTP/2 to the API |
-//! | `blocking` | no | `send_blocking` / `send_detailed_blocking` in every `ops` module |
+//! | `blocking` | no | [`blocking::Geopera`], the synchronous fluent client, and `send_blocking` / `send_detailed_blocking` in every `ops` module |
 //! | `dev-server` | no | [`dev_server`]: the embedded Geopera dev server, and the `geopera-dev-server` binary |
 //!
 //! ## Secrets
@@ -77,7 +77,8 @@
 
 mod auth;
 #[cfg(feature = "blocking")]
-mod blocking;
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+pub mod blocking;
 mod call;
 mod client;
 mod completion;
