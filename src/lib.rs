@@ -94,6 +94,7 @@ mod generated;
 mod hooks;
 pub mod models;
 pub mod ops;
+pub mod porting;
 mod redact;
 mod response;
 mod retry;
