@@ -27,9 +27,11 @@
 //!     .send().await?
 //!     .error_for_status()?;
 //! let done = session.complete().await?;
-//! let item_id = done["item_ids"][0].as_str().unwrap_or_default();
+//! let item_id = *done.item_ids().first().ok_or("no item was created")?;
 //!
-//! let descriptor = client.items().asset().download(serde_json::json!({"item_id": item_id, "asset_id": "scene"})).await?;
+//! // A new upload's asset is keyed by its file's stem: "scene".
+//! let asset_id = geopera::models::Completion::asset_key("scene.tif");
+//! let descriptor = client.items().asset().download(serde_json::json!({"item_id": item_id, "asset_id": asset_id})).await?;
 //! println!("{descriptor}"); // its signed URL prints without the query
 //! let url = descriptor.url().ok_or("no signed URL in the descriptor")?;
 //! let downloaded = client.client.http_client().get(url.expose()).send().await?.error_for_status()?.bytes().await?;
@@ -44,7 +46,10 @@
 //!
 //! * [`Geopera`] (the fluent layer, [`fluent`]): `client.uploads().initiate(..)`,
 //!   `client.items().asset().download(..)`, ... Bodies are models or `serde_json::json!`
-//!   values; await for the body or call `.detailed()` for a [`Response`].
+//!   values; await for the body or call `.detailed()` for a [`Response`]. Its synchronous
+//!   twin is `blocking::Geopera` (feature `blocking`).
+//!
+//! Coming from the Python SDK? [`porting`] walks its uploads & downloads page in Rust.
 //! * [`ops`]: one generated module per operation with `send` / `send_detailed` (and
 //!   `send_blocking` twins behind the `blocking` feature) taking an [`AuthenticatedClient`]
 //!   — the escape hatch, exposed as [`Geopera::client`]. `send_detailed` repeats an attempt
