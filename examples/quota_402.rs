@@ -22,7 +22,7 @@ async fn main() -> Result<(), BoxError> {
         Ok(response) => {
             println!(
                 "reserved {too_much} bytes (status {}): session {}",
-                response.status(),
+                response.status_code(),
                 response.id
             );
             env.client
@@ -33,7 +33,7 @@ async fn main() -> Result<(), BoxError> {
                 )
                 .await?;
         }
-        Err(e) if e.status().map(|s| s.as_u16()) == Some(402) => {
+        Err(e) if e.status_code() == Some(402) => {
             println!("storage quota exceeded, top up before uploading: {e}");
         }
         Err(e) => return Err(e.into()),
