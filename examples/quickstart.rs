@@ -39,7 +39,7 @@ async fn main() -> Result<(), BoxError> {
         step = "transfer";
         common::put_file(http, &signed.upload_url, &source, CONTENT_TYPE, &Progress::default()).await?;
         step = "complete";
-        Ok(client.uploads().complete(upload_id.as_str()).await?)
+        Ok(client.uploads().complete(&upload_id).await?)
     }
     .await;
     let result = match outcome {

@@ -48,7 +48,7 @@ async fn main() -> Result<(), BoxError> {
         .await?;
         // 4. Complete: creates the STAC item(s) and runs the pipeline.
         step = "complete";
-        Ok(client.uploads().complete(upload_id.as_str()).await?)
+        Ok(client.uploads().complete(&upload_id).await?)
     }
     .await;
 
