@@ -4,8 +4,11 @@
 //! (`client.call(ops::ProjectsList, json!({..}))`), each a thin call into [`crate::ops`].
 //!
 //! Every call is awaited directly for the typed output (decoded JSON for
-//! `uploads.complete` and the downloads, as in the Python SDK), or with `.detailed()` for
-//! the whole [`crate::Response`]. Bodies are the typed model or a `serde_json::json!`
+//! `uploads.complete` and the downloads, as in the Python SDK, wrapped in
+//! [`Completion`](crate::models::Completion) and [`Descriptor`](crate::models::Descriptor)
+//! for typed accessors and safe printing), or with `.detailed()` for the whole
+//! [`crate::Response`]. The synchronous twin of this client is `geopera::blocking::Geopera`
+//! (feature `blocking`). Bodies are the typed model or a `serde_json::json!`
 //! value converted for you; a value that does not fit fails locally, naming the field.
 //! The wrapped [`AuthenticatedClient`] is the public field `.client`: the escape hatch to
 //! the generated layer.
