@@ -109,10 +109,11 @@ pub enum Error {
         /// What is wrong, and how to fix it.
         message: String,
     },
-    /// A `*_blocking` function was called inside an async runtime, where blocking would
-    /// stall the runtime; use the async function instead.
+    /// A [`blocking::Geopera`](crate::blocking::Geopera) call or a `*_blocking` function
+    /// was made inside an async runtime, where blocking would stall the runtime; use the
+    /// async client or function instead.
     #[error(
-        "{operation}: a blocking call was made inside an async runtime; await the async `send` instead"
+        "{operation}: a blocking call was made inside an async runtime; await the async call (`geopera::Geopera`, `send`) instead"
     )]
     BlockingInRuntime {
         /// The operation id.
