@@ -364,7 +364,7 @@ mod tests {
     fn constructors_take_plain_values_and_json_still_checks() {
         let s = SignedUrlInput::new("u", "");
         assert_eq!(s.file_name, "");
-        let e = crate::fluent::from_json::<SignedUrlInput>(
+        let e = crate::call::from_json::<SignedUrlInput>(
             serde_json::json!({"upload_id": "u", "file_name": ""}),
             "uploads.signed_url",
         )
