@@ -68,7 +68,7 @@ trap 'exit 130' INT TERM
 
 # ---------------------------------------------------------------- build times (optional)
 build_times() {
-    log "build times: clean and incremental \`cargo build\` (dev profile, default features)"
+    log "build times: clean and incremental \`cargo build -p geopera\` (the SDK; dev profile, default features)"
     cargo fetch --quiet   # downloads are not part of the timing
     local copy tgt
     copy="$(mktemp -d "${TMPDIR:-/tmp}/geopera-buildtime.XXXXXX")"
@@ -88,13 +88,13 @@ build_times() {
         python3 -c "print(f'{$t1 - $t0:.1f}')"
     }
     local clean noop t_openapi e_openapi t_fluent e_fluent
-    clean=$(timed cargo build)
-    noop=$(timed cargo build)
+    clean=$(timed cargo build -p geopera)
+    noop=$(timed cargo build -p geopera)
     # `touch`: a new mtime, same bytes (rustc's incremental cache sees no change).
     touch "$copy/openapi.json"
-    t_openapi=$(timed cargo build)
+    t_openapi=$(timed cargo build -p geopera)
     touch "$copy/src/fluent/mod.rs"
-    t_fluent=$(timed cargo build)
+    t_fluent=$(timed cargo build -p geopera)
     # A real edit: one operation's description in openapi.json (build.rs regenerates the
     # code; doc comments and line numbers move), and a blank line at the top of a
     # hand-written file (every span after it moves).
@@ -108,10 +108,10 @@ op["description"] = op.get("description", "") + " Edited for the build-time benc
 with open(path, "w", encoding="utf-8") as f:
     json.dump(doc, f, indent=2, ensure_ascii=False)
 PY
-    e_openapi=$(timed cargo build)
+    e_openapi=$(timed cargo build -p geopera)
     { printf '\n'; cat "$copy/src/fluent/mod.rs"; } >"$copy/mod.rs.tmp"
     mv "$copy/mod.rs.tmp" "$copy/src/fluent/mod.rs"
-    e_fluent=$(timed cargo build)
+    e_fluent=$(timed cargo build -p geopera)
     cat >"$out/build.json" <<EOF
 {"build.clean_s": $clean, "build.noop_s": $noop,
  "build.touch_openapi_s": $t_openapi, "build.touch_fluent_s": $t_fluent,
@@ -144,7 +144,7 @@ geopera_venv "$root" "geopera==$GEOPERA_PY_VERSION"
 log "building (release): dev server, examples large_file and download_asset, benches"
 # One invocation for the server and the examples, so the library is compiled once with the
 # features the dev-dependencies turn on.
-cargo build --release --features dev-server --bin geopera-dev-server \
+cargo build --release -p geopera-dev-server -p geopera --bin geopera-dev-server \
     --example large_file --example download_asset
 artifacts="$(cargo bench --no-run --bench calls --bench transfer --message-format=json)"
 bench_exe() {

@@ -4,9 +4,9 @@
 //! starts one on a background thread only to host it.)
 
 use geopera::blocking::Geopera;
-use geopera::dev_server::DevServer;
 use geopera::models::{UploadFailInput, UploadInitiate};
 use geopera::ops;
+use geopera_dev_server::DevServer;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

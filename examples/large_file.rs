@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::{BoxError, Progress, Scratch};
-use geopera::dev_server::{Fault, FaultKind, FaultTarget};
 use geopera::models::UploadInitiate;
+use geopera_dev_server::{Fault, FaultKind, FaultTarget};
 use indicatif::{ProgressBar, ProgressStyle};
 
 /// PUT attempts, each with a fresh signature.

@@ -308,6 +308,7 @@ impl ClientBuilder {
         let http = match self.http {
             Some(http) => http,
             None => {
+                install_crypto_provider();
                 // Idle pooled connections are dropped after 50 s, before the 60-75 s idle
                 // timeouts of common load balancers close them under a request in flight.
                 let mut b = reqwest::Client::builder()
@@ -341,6 +342,20 @@ impl ClientBuilder {
         })
     }
 }
+
+/// With the `rustls` feature reqwest has no crypto provider of its own and panics in
+/// `Client::build()` when none is installed for the process (even for plain http): install
+/// *ring*'s as the process default unless one is installed already. Losing a race to
+/// another thread's install is fine: either provider serves.
+#[cfg(feature = "rustls")]
+fn install_crypto_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
+#[cfg(not(feature = "rustls"))]
+fn install_crypto_provider() {}
 
 fn is_loopback(url: &reqwest::Url) -> bool {
     match url.host() {

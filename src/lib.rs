@@ -1,14 +1,15 @@
 //! # geopera
 //!
 //! Async-first Rust SDK for the [Geopera](https://geopera.com) geospatial data platform:
-//! upload sessions, signed URLs, download descriptors — and an embedded dev server that
-//! runs the whole flow offline.
+//! upload sessions, signed URLs, download descriptors. Its companion crate
+//! [`geopera-dev-server`](https://github.com/geo-pera/geopera-rust/tree/main/crates/geopera-dev-server)
+//! runs the whole flow offline, in your tests or as a binary.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use geopera::Geopera;
-//! use geopera::dev_server::DevServer;
+//! use geopera_dev_server::DevServer;
 //! use geopera::models::UploadInitiate;
 //!
 //! // A local stand-in for the platform; against the real API use Geopera::from_env().
@@ -61,11 +62,21 @@
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `rustls` | yes | TLS through rustls |
+//! | `rustls` | yes | TLS through rustls with the *ring* crypto provider (see below) |
+//! | `aws-lc-rs` | no | TLS through rustls with reqwest's own provider, aws-lc-rs (a C library: slow to build) |
 //! | `native-tls` | no | TLS through the platform's library instead |
 //! | `http2` | no | HTTP/2 to the API |
 //! | `blocking` | no | [`blocking::Geopera`], the synchronous fluent client, and `send_blocking` / `send_detailed_blocking` in every `ops` module |
-//! | `dev-server` | no | [`dev_server`]: the embedded Geopera dev server, and the `geopera-dev-server` binary |
+//!
+//! With `rustls` (the default), reqwest is built without a crypto provider, and rustls needs
+//! one installed for the process. When a geopera client builds its own `reqwest::Client`
+//! (every builder except one given [`ClientBuilder::http_client`]) and no provider is
+//! installed yet, it installs *ring*'s as the process default; one you installed first is
+//! kept. The hazard: a `reqwest::Client` built *elsewhere*, before any geopera client and
+//! without a provider installed, panics in `reqwest::Client::build()`. Install one first
+//! (`rustls::crypto::ring::default_provider().install_default()`), build a geopera client
+//! first, or turn on reqwest's own `rustls` feature (or geopera's `aws-lc-rs`) in your
+//! crate.
 //!
 //! ## Secrets
 //!
@@ -87,12 +98,9 @@ pub mod blocking;
 mod call;
 mod client;
 mod completion;
-#[cfg(feature = "dev-server")]
-#[cfg_attr(docsrs, doc(cfg(feature = "dev-server")))]
-pub mod dev_server;
 mod error;
 pub mod fluent;
-#[cfg(feature = "fuzzing")]
+#[cfg(any(fuzzing, test))]
 #[doc(hidden)]
 pub mod fuzzing;
 mod generated;

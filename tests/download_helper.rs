@@ -11,8 +11,8 @@ use std::path::Path;
 use std::time::Duration;
 
 use geopera::Geopera;
-use geopera::dev_server::{DevServer, Fault, FaultKind, FaultTarget};
 use geopera::models::AssetDownloadInput;
+use geopera_dev_server::{DevServer, Fault, FaultKind, FaultTarget};
 
 const PROJECT: &str = "prj_download";
 const ASSET: &str = "data";

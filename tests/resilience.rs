@@ -8,9 +8,9 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use geopera::dev_server::{DevServer, Fault, FaultKind, FaultTarget};
 use geopera::models::{UploadFailInput, UploadInitiate, UploadProgressInput};
 use geopera::{Error, Geopera, RetryPolicy, TransportKind};
+use geopera_dev_server::{DevServer, Fault, FaultKind, FaultTarget};
 
 const PROJECT: &str = "prj_faults";
 
@@ -282,7 +282,7 @@ async fn a_rejected_signed_url_is_re_signed_by_the_examples_helper() {
 #[tokio::test]
 async fn an_expired_signed_url_is_a_403_the_helper_reports() {
     let server =
-        DevServer::start_with(geopera::dev_server::DevConfig::default().url_ttl(Duration::ZERO))
+        DevServer::start_with(geopera_dev_server::DevConfig::default().url_ttl(Duration::ZERO))
             .await
             .unwrap();
     server.state().add_project(PROJECT);

@@ -3,11 +3,11 @@
 //! descriptors with egress metered on fetch, and clip-job attribution — every call through
 //! `geopera`, every outcome checked as a typed result or `geopera::Error`.
 
-use geopera::dev_server::{DevConfig, DevServer, SessionStatus};
 use geopera::models::{
     AssetDownloadInput, ClipDownloadInput, ClipJobInput, UploadFailInput, UploadInitiate,
 };
 use geopera::{Error, Geopera};
+use geopera_dev_server::{DevConfig, DevServer, SessionStatus};
 use serde_json::json;
 
 const PROJECT: &str = "prj_sdk";

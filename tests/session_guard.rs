@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use geopera::Geopera;
-use geopera::dev_server::{DevServer, Fault, FaultKind, FaultTarget, SessionStatus};
 use geopera::fluent::ABANDONED_STEP;
 use geopera::models::UploadInitiate;
+use geopera_dev_server::{DevServer, Fault, FaultKind, FaultTarget, SessionStatus};
 
 const PROJECT: &str = "prj_guard";
 

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use geopera::dev_server::{DevConfig, DevServer};
+use geopera_dev_server::{DevConfig, DevServer};
 
 /// The dev server a bench talks to.
 pub struct Target {

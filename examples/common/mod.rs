@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures_util::StreamExt;
 use geopera::Geopera;
-use geopera::dev_server::{DemoIds, DevServer};
 use geopera::models::SignedUrl;
+use geopera_dev_server::{DemoIds, DevServer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The examples' error type: anything, printed as one line.

@@ -12,7 +12,7 @@
 start_dev_server() {
     local root=$1 name=$2
     shift 2
-    (cd "$root" && cargo build --quiet --features dev-server --bin geopera-dev-server)
+    (cd "$root" && cargo build --quiet -p geopera-dev-server)
     local bin="${CARGO_TARGET_DIR:-target}/debug/geopera-dev-server"
     [[ "$bin" = /* ]] || bin="$root/$bin"
 

@@ -7,5 +7,5 @@ fuzz_target!(|data: &[u8]| {
     let [op, body @ ..] = data else {
         return;
     };
-    geopera::fuzzing::dev_validate(*op, body);
+    geopera_dev_server::fuzzing::dev_validate(*op, body);
 });

@@ -4,7 +4,7 @@
 //! separate process, is measured by `benches/run.sh` (see BENCHMARKS.md).
 
 use crate::common::{Harness, pattern};
-use geopera::dev_server::{DevConfig, SessionStatus};
+use geopera_dev_server::{DevConfig, SessionStatus};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 

@@ -2,7 +2,7 @@
 //! and no over-reservation under concurrency.
 
 use crate::common::{Harness, pattern};
-use geopera::dev_server::DevConfig;
+use geopera_dev_server::DevConfig;
 use serde_json::json;
 
 #[tokio::test]

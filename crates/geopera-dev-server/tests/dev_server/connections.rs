@@ -4,7 +4,7 @@
 
 use crate::common::raw::{self, RawConn};
 use crate::common::{Harness, send};
-use geopera::dev_server::{DevConfig, Fault, FaultKind, FaultTarget};
+use geopera_dev_server::{DevConfig, Fault, FaultKind, FaultTarget};
 use serde_json::json;
 use std::time::Duration;
 

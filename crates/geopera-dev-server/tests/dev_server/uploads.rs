@@ -1,7 +1,7 @@
 //! The upload session flow: initiate, sign, PUT, progress, complete, fail.
 
 use crate::common::{Harness, pattern};
-use geopera::dev_server::{DevConfig, SessionStatus};
+use geopera_dev_server::{DevConfig, SessionStatus};
 use serde_json::json;
 
 #[tokio::test]

@@ -1,7 +1,7 @@
 //! Authentication, scopes and routing of the dev server, over raw HTTP.
 
 use crate::common::{Harness, send};
-use geopera::dev_server::DevConfig;
+use geopera_dev_server::DevConfig;
 use serde_json::json;
 
 #[tokio::test]

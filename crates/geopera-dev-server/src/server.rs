@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 /// A dev server running on `127.0.0.1:<free port>` until shut down or dropped.
 ///
 /// ```
-/// # use geopera::dev_server::DevServer;
+/// # use geopera_dev_server::DevServer;
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> std::io::Result<()> {
 /// let server = DevServer::start().await?;
@@ -71,7 +71,7 @@ impl DevServer {
     /// settings (retry policy, timeout) and `build()`.
     ///
     /// ```
-    /// # use geopera::dev_server::DevServer;
+    /// # use geopera_dev_server::DevServer;
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let server = DevServer::start().await?;
@@ -79,8 +79,8 @@ impl DevServer {
     /// assert_eq!(client.client.base_url(), server.base_url());
     /// # Ok(()) }
     /// ```
-    pub fn client_builder(&self) -> crate::GeoperaBuilder {
-        crate::Geopera::builder()
+    pub fn client_builder(&self) -> geopera::GeoperaBuilder {
+        geopera::Geopera::builder()
             .base_url(&self.base_url)
             .token(&self.token)
     }

@@ -4,7 +4,7 @@
 
 pub mod raw;
 
-use geopera::dev_server::{DevConfig, DevServer};
+use geopera_dev_server::{DevConfig, DevServer};
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
@@ -68,6 +68,16 @@ impl Reply {
     }
 }
 
+/// A plain reqwest client for raw HTTP. The SDK's default `rustls` feature builds reqwest
+/// without a crypto provider, and reqwest panics building a client when the process has
+/// none: install *ring*'s first, as a user building their own client would.
+pub fn http_client() -> reqwest::Client {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+    reqwest::Client::new()
+}
+
 impl Harness {
     pub async fn start() -> Harness {
         Harness::with(DevConfig::default()).await
@@ -79,7 +89,7 @@ impl Harness {
             .expect("dev server starts");
         Harness {
             server,
-            http: reqwest::Client::new(),
+            http: http_client(),
         }
     }
 

@@ -7,5 +7,5 @@ fuzz_target!(|data: &[u8]| {
     let Some((len, header)) = data.split_first_chunk::<8>() else {
         return;
     };
-    geopera::fuzzing::dev_range(&String::from_utf8_lossy(header), u64::from_be_bytes(*len));
+    geopera_dev_server::fuzzing::dev_range(&String::from_utf8_lossy(header), u64::from_be_bytes(*len));
 });

@@ -136,7 +136,7 @@ impl ChunkWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dev_server::data_dir::DataDir;
+    use crate::data_dir::DataDir;
     use futures_util::StreamExt;
     use std::io::{Seek, SeekFrom};
     use std::sync::{Arc, Mutex};

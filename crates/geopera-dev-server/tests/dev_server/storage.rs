@@ -3,7 +3,7 @@
 
 use crate::common::raw::{self, RawConn};
 use crate::common::{Harness, Reply, pattern, send};
-use geopera::dev_server::DevConfig;
+use geopera_dev_server::DevConfig;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::time::Duration;

@@ -1,7 +1,7 @@
 //! FastAPI-shaped 422 responses, defaults, nullables and body limits, over raw HTTP.
 
 use crate::common::{Harness, send};
-use geopera::dev_server::DevConfig;
+use geopera_dev_server::DevConfig;
 use serde_json::{Value, json};
 
 fn locs(errors: &[Value]) -> Vec<Value> {

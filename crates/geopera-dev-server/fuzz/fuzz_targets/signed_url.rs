@@ -16,5 +16,5 @@ fuzz_target!(|data: &[u8]| {
     let path = parts.next().unwrap_or_default();
     let query = parts.next().unwrap_or_default();
     let content_type = parts.next().filter(|_| flags & 1 == 0);
-    geopera::fuzzing::dev_verify(query, path, content_type, u64::from_be_bytes(*now));
+    geopera_dev_server::fuzzing::dev_verify(query, path, content_type, u64::from_be_bytes(*now));
 });

@@ -4,7 +4,7 @@
 //! Seeds demo data by default and prints the URL, the token and the demo ids on start-up.
 //! Stops gracefully on Ctrl-C or SIGTERM.
 
-use geopera::dev_server::{DevConfig, DevState, serve};
+use geopera_dev_server::{DevConfig, DevState, serve};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;

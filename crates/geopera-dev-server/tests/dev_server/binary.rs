@@ -74,7 +74,7 @@ async fn absurd_flag_values_neither_panic_nor_break_signed_urls() {
         "--max-connections",
         &max,
     ]);
-    let http = reqwest::Client::new();
+    let http = crate::common::http_client();
     let initiated = op(
         &http,
         &server,

@@ -1,7 +1,7 @@
 //! Fault injection: every fault kind on operations and on object storage, and call counting.
 
 use crate::common::{Harness, pattern};
-use geopera::dev_server::{Fault, FaultKind, FaultTarget};
+use geopera_dev_server::{Fault, FaultKind, FaultTarget};
 use serde_json::json;
 use std::time::{Duration, Instant};
 

@@ -9,6 +9,11 @@
 //! `PUT`/`GET /storage/{object_path}` (signed URLs), `GET /healthz`.
 //!
 //! Not for production: the signing key is per start and state lives in memory.
+//!
+//! The same server runs as the `geopera-dev-server` binary (`cargo run -p geopera-dev-server`)
+//! for clients in other languages.
+
+#![warn(missing_docs)]
 
 mod auth;
 mod body;
@@ -20,6 +25,9 @@ mod downloads;
 mod entropy;
 pub(crate) mod error;
 mod faults;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod log;
 mod model;
 mod object_io;

@@ -3,7 +3,7 @@
 
 use crate::common::raw::{self, RawConn};
 use crate::common::{Harness, send};
-use geopera::dev_server::{
+use geopera_dev_server::{
     DevConfig, DevServer, DevState, Fault, FaultKind, FaultTarget, router, serve,
 };
 use serde_json::json;
@@ -17,7 +17,7 @@ async fn start_gives_a_loopback_url_and_a_working_token() {
     assert!(!server.token().is_empty() && !server.token().starts_with("gpra_"));
     server.state().add_project("p");
     let reply = send(
-        reqwest::Client::new()
+        crate::common::http_client()
             .post(format!("{}/v1/op/uploads.initiate", server.base_url()))
             .bearer_auth(server.token())
             .json(&json!({"project_id": "p"})),
@@ -39,7 +39,7 @@ async fn shutdown_stops_serving_and_removes_the_temp_data_dir() {
     let base = h.server.base_url().to_owned();
     h.server.shutdown().await;
     assert!(!dir.exists(), "the temp data dir is removed");
-    let err = reqwest::Client::new()
+    let err = crate::common::http_client()
         .get(format!("{base}/healthz"))
         .send()
         .await
@@ -82,7 +82,7 @@ async fn serve_runs_until_its_shutdown_future_completes() {
         let _ = stopped.await;
     }));
     let reply = send(
-        reqwest::Client::new()
+        crate::common::http_client()
             .post(format!("http://{addr}/v1/op/clip.job.downloads"))
             .bearer_auth("t")
             .json(&json!({"job_id": "clip_demo"})),
@@ -92,7 +92,7 @@ async fn serve_runs_until_its_shutdown_future_completes() {
     let _ = stop.send(());
     task.await.expect("task").expect("serve returns Ok");
     assert!(
-        reqwest::Client::new()
+        crate::common::http_client()
             .get(format!("http://{addr}/healthz"))
             .send()
             .await
