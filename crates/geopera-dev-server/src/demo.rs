@@ -1,7 +1,7 @@
 //! Demo data: a project, an item with a `visual` asset and a clip job with a `visual` mosaic,
 //! so a person can try any client against a fresh server in a minute.
 
-use super::model::DemoIds;
+use super::records::DemoIds;
 use super::state::DevState;
 use std::io;
 

@@ -5,9 +5,9 @@
 //! body's `user_agent` / `requester_ip` (clip downloads), else the caller's `User-Agent`
 //! header and socket address.
 
+use super::dispatch::{OpContext, sign_url};
 use super::error::ApiError;
-use super::model::Attribution;
-use super::ops::{OpContext, sign_url};
+use super::records::Attribution;
 use super::signing::SignedMethod;
 use super::state::DevState;
 use super::validate::{Fields, require_object};

@@ -10,8 +10,8 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
+use crate::dispatch::{OpContext, ROUTES};
 use crate::error::ApiError;
-use crate::ops::{OPERATIONS, OpContext};
 use crate::range::{ByteRange, parse_range};
 use crate::signing::{Denied, Grant, SignedMethod, verify};
 use crate::url::{decode_path, encode_component, encode_path, parse_query};
@@ -43,7 +43,7 @@ const CONTENT_TYPES: [Option<&str>; 4] = [
 /// the operation's output (200) or as a Problem / validation error (4xx); the quota
 /// bookkeeping no longer adds up.
 pub fn dev_validate(op_index: u8, body: &[u8]) {
-    let op = &OPERATIONS[usize::from(op_index) % OPERATIONS.len()];
+    let op = &ROUTES[usize::from(op_index) % ROUTES.len()];
     let content_type = CONTENT_TYPES[usize::from(op_index / 8 % 4)];
     let mut world = World::new(body);
     let body = world.expand(body);
@@ -68,10 +68,10 @@ pub fn dev_validate(op_index: u8, body: &[u8]) {
     assert!(
         !status.is_server_error(),
         "{}: {status}: {}",
-        op.id,
+        op.id(),
         String::from_utf8_lossy(&bytes)
     );
-    let decoded = decode(op.id, status, &headers, &bytes)
+    let decoded = decode(op.id(), status, &headers, &bytes)
         .expect("the dev server serves operations of the table");
     match decoded {
         Ok(_) => assert_eq!(status, StatusCode::OK),
@@ -79,10 +79,10 @@ pub fn dev_validate(op_index: u8, body: &[u8]) {
             assert!(
                 matches!(error, Error::Problem { .. } | Error::Validation { .. }),
                 "{}: the SDK cannot read the dev server's {status}: {error:?}: {}",
-                op.id,
+                op.id(),
                 String::from_utf8_lossy(&bytes)
             );
-            check_error(&error, op.id, status);
+            check_error(&error, op.id(), status);
         }
     }
 
@@ -154,9 +154,9 @@ impl World {
 
     /// Runs a fixture request through the handler, which must accept it.
     fn run(&self, operation: &str, body: Value) -> Value {
-        let op = OPERATIONS
+        let op = ROUTES
             .iter()
-            .find(|op| op.id == operation)
+            .find(|route| route.id() == operation)
             .expect("a dev server operation");
         (op.run)(&self.state, &self.ctx, Some(body))
             .unwrap_or_else(|e| panic!("fixture {operation} refused: {e:?}"))

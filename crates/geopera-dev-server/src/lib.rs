@@ -21,6 +21,7 @@ mod clock;
 mod config;
 mod data_dir;
 mod demo;
+pub(crate) mod dispatch;
 mod downloads;
 mod entropy;
 pub(crate) mod error;
@@ -29,11 +30,10 @@ mod faults;
 #[doc(hidden)]
 pub mod fuzzing;
 mod log;
-mod model;
 mod object_io;
 mod op_route;
-pub(crate) mod ops;
 pub(crate) mod range;
+mod records;
 mod serve;
 mod server;
 pub(crate) mod signing;
@@ -45,7 +45,7 @@ pub(crate) mod validate;
 
 pub use config::DevConfig;
 pub use faults::{Fault, FaultKind, FaultTarget};
-pub use model::{
+pub use records::{
     AssetSnapshot, DemoIds, EgressRecord, ItemSnapshot, SessionSnapshot, SessionStatus, SignedFile,
 };
 pub use serve::serve;

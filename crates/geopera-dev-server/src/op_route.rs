@@ -3,9 +3,9 @@
 
 use super::auth::authorize;
 use super::body;
+use super::dispatch::{self, OpContext, ROUTES};
 use super::error::ApiError;
 use super::faults::{FaultTarget, Surface, intercept};
-use super::ops::{self, OPERATIONS, OpContext};
 use super::serve::{LocalAddr, PeerAddr};
 use super::state::DevState;
 use super::validate::{max_string_bytes, parse_body, truncate_utf8};
@@ -28,21 +28,26 @@ pub(super) async fn handle(
     // connection with `Connection: close` (see `body::guard`).
     let (parts, body) = request.into_parts();
     let body = read_limited(&state, body, &parts.headers).await;
-    let Some(op) = path.ok().and_then(|Path(id)| ops::find(&id)) else {
-        let known: Vec<&str> = OPERATIONS.iter().map(|op| op.id).collect();
+    let Some(op) = path.ok().and_then(|Path(id)| dispatch::find(&id)) else {
+        let known: Vec<&str> = ROUTES.iter().map(|route| route.id()).collect();
         return ApiError::not_found(format!(
             "Unknown operation; the dev server implements: {}",
             known.join(", ")
         ))
         .into_response();
     };
-    let fault = state.take_fault(&FaultTarget::Operation(op.id.to_owned()));
+    let fault = state.take_fault(&FaultTarget::Operation(op.id().to_owned()));
     if let Some(response) = intercept(fault, Surface::Api).await {
         return response;
     }
-    state.count_call(op.id);
+    state.count_call(op.id());
 
-    if let Err(err) = authorize(&parts.headers, &state.config().tokens, op.id, op.scope) {
+    if let Err(err) = authorize(
+        &parts.headers,
+        &state.config().tokens,
+        op.id(),
+        op.spec.required_scope,
+    ) {
         return err.into_response();
     }
     let bytes = match body {

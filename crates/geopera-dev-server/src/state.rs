@@ -8,7 +8,7 @@ use super::config::DevConfig;
 use super::data_dir::DataDir;
 use super::entropy::{Ids, hex, random_bytes};
 use super::faults::{Fault, FaultBook, FaultKind, FaultTarget};
-use super::model::{
+use super::records::{
     AssetSnapshot, Attribution, ClipJob, EgressRecord, ItemSnapshot, Mosaic, ObjectMeta,
     SessionSnapshot, SessionStatus, Table,
 };

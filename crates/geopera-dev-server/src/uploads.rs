@@ -16,9 +16,9 @@
 //! - upload URLs work only while their session is open: once it is completed or failed a
 //!   PUT is refused (403, see `storage.rs`), so a completed item's bytes never change.
 
+use super::dispatch::{OpContext, sign_url};
 use super::error::ApiError;
-use super::model::{AssetSnapshot, ItemSnapshot, SessionSnapshot, SessionStatus, SignedFile};
-use super::ops::{OpContext, sign_url};
+use super::records::{AssetSnapshot, ItemSnapshot, SessionSnapshot, SessionStatus, SignedFile};
 use super::signing::SignedMethod;
 use super::state::{DevState, upsert_asset};
 use super::validate::{
@@ -322,7 +322,7 @@ pub(super) fn complete(
         ));
     }
 
-    let asset = |file: &SignedFile, meta: &super::model::ObjectMeta, key: &str| AssetSnapshot {
+    let asset = |file: &SignedFile, meta: &super::records::ObjectMeta, key: &str| AssetSnapshot {
         key: key.to_owned(),
         object_path: file.object_path.clone(),
         size: meta.size,

@@ -1,14 +1,19 @@
-//! The operation table (id → scope → handler) and what handlers share: the request context
+//! The dispatch table (operation → handler) and what handlers share: the request context
 //! and signed-URL minting. The handlers live in `uploads.rs` and `downloads.rs`.
+//!
+//! What an operation *is* (its id, required scope, idempotency, declared statuses) comes
+//! from the SDK's operation table, [`geopera::ops::OPERATIONS`], through the marker types:
+//! this table only pairs each operation with its handler.
 
 use super::clock::{expiry, now_unix, rfc3339};
 use super::downloads;
 use super::error::ApiError;
-use super::model::Attribution;
+use super::records::Attribution;
 use super::signing::{Grant, SignedMethod};
 use super::state::DevState;
 use super::uploads;
 use super::url::encode_path;
+use geopera::{Operation, OperationSpec, ops};
 use serde_json::Value;
 
 /// What a handler knows about the request besides its body.
@@ -25,67 +30,45 @@ pub(crate) struct OpContext {
 /// A handler: the parsed JSON body (`None` when empty) in, the JSON result out.
 pub(crate) type Handler = fn(&DevState, &OpContext, Option<Value>) -> Result<Value, ApiError>;
 
-/// One operation of the API.
-pub(crate) struct Operation {
-    /// e.g. `uploads.initiate`.
-    pub(crate) id: &'static str,
-    /// The `x-required-scope`.
-    pub(super) scope: &'static str,
+/// One operation the dev server serves: the SDK's row for it and its handler.
+pub(crate) struct Route {
+    /// The SDK's row: id, `x-required-scope`, idempotency, statuses.
+    pub(crate) spec: &'static OperationSpec,
     /// Its handler.
     pub(crate) run: Handler,
 }
 
+impl Route {
+    /// Pairs operation `O` of the SDK's table with `run`.
+    const fn new<O: Operation>(run: Handler) -> Route {
+        Route { spec: O::SPEC, run }
+    }
+
+    /// The operation id, e.g. `uploads.initiate`.
+    pub(crate) fn id(&self) -> &'static str {
+        self.spec.id
+    }
+}
+
 /// Every operation the dev server implements.
-pub(crate) const OPERATIONS: &[Operation] = &[
-    Operation {
-        id: "uploads.initiate",
-        scope: "uploads:write",
-        run: uploads::initiate,
-    },
-    Operation {
-        id: "uploads.signed_url",
-        scope: "uploads:write",
-        run: uploads::signed_url,
-    },
-    Operation {
-        id: "uploads.progress",
-        scope: "uploads:write",
-        run: uploads::progress,
-    },
-    Operation {
-        id: "uploads.complete",
-        scope: "uploads:write",
-        run: uploads::complete,
-    },
-    Operation {
-        id: "uploads.fail",
-        scope: "uploads:write",
-        run: uploads::fail,
-    },
-    Operation {
-        id: "items.asset.download",
-        scope: "items:read",
-        run: downloads::asset_download,
-    },
-    Operation {
-        id: "clip.job.download",
-        scope: "clip:read",
-        run: downloads::clip_download,
-    },
-    Operation {
-        id: "clip.job.downloads",
-        scope: "clip:read",
-        run: downloads::clip_downloads,
-    },
+pub(crate) const ROUTES: &[Route] = &[
+    Route::new::<ops::UploadsInitiate>(uploads::initiate),
+    Route::new::<ops::UploadsSignedUrl>(uploads::signed_url),
+    Route::new::<ops::UploadsProgress>(uploads::progress),
+    Route::new::<ops::UploadsComplete>(uploads::complete),
+    Route::new::<ops::UploadsFail>(uploads::fail),
+    Route::new::<ops::ItemsAssetDownload>(downloads::asset_download),
+    Route::new::<ops::ClipJobDownload>(downloads::clip_download),
+    Route::new::<ops::ClipJobDownloads>(downloads::clip_downloads),
 ];
 
-/// The operation called `id`.
-pub(super) fn find(id: &str) -> Option<&'static Operation> {
-    OPERATIONS.iter().find(|op| op.id == id)
+/// The route of operation `id`.
+pub(super) fn find(id: &str) -> Option<&'static Route> {
+    ROUTES.iter().find(|route| route.id() == id)
 }
 
 /// A freshly signed storage URL.
-pub(super) struct SignedUrl {
+pub(super) struct MintedUrl {
     /// The full URL (contains the signature: never log it).
     pub(super) url: String,
     /// RFC 3339 expiry.
@@ -101,7 +84,7 @@ pub(super) fn sign_url(
     object_path: &str,
     content_type: &str,
     attribution: Option<Attribution>,
-) -> SignedUrl {
+) -> MintedUrl {
     let expires = expiry(now_unix(), state.config().url_ttl);
     let grant = Grant {
         method,
@@ -120,7 +103,7 @@ pub(super) fn sign_url(
             .grants
             .insert(grant.grant_id.clone(), attribution);
     }
-    SignedUrl {
+    MintedUrl {
         url: format!(
             "{}/storage/{}?{}",
             ctx.base_url,
@@ -136,20 +119,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_table_covers_the_eight_operations_with_their_scopes() {
-        assert_eq!(OPERATIONS.len(), 8);
-        assert_eq!(
-            find("uploads.complete").map(|op| op.scope),
-            Some("uploads:write")
-        );
-        assert_eq!(
-            find("items.asset.download").map(|op| op.scope),
-            Some("items:read")
-        );
-        assert_eq!(
-            find("clip.job.downloads").map(|op| op.scope),
-            Some("clip:read")
-        );
+    fn the_table_serves_the_eight_operations_with_the_sdks_scopes() {
+        assert_eq!(ROUTES.len(), 8);
+        for route in ROUTES {
+            let spec = geopera::ops::find(route.id()).expect("a row of the SDK's table");
+            assert_eq!(route.spec, spec);
+        }
+        let scope = |id| find(id).and_then(|route| route.spec.required_scope);
+        assert_eq!(scope("uploads.complete"), Some("uploads:write"));
+        assert_eq!(scope("items.asset.download"), Some("items:read"));
+        assert_eq!(scope("clip.job.downloads"), Some("clip:read"));
         assert!(find("uploads.nope").is_none());
     }
 }
