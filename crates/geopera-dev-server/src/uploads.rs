@@ -25,6 +25,7 @@ use super::validate::{
     FieldError, Fields, content_type_problem, file_name_problem, require_object,
 };
 use axum::http::StatusCode;
+use geopera::models::SignedUrlOutput;
 use serde_json::{Map, Value, json};
 
 const TRANSFER_METHODS: &[&str] = &["browser", "cli", "cloud_transfer", "signed_url"];
@@ -205,13 +206,15 @@ pub(super) fn signed_url(
         content_type,
         None,
     );
-    Ok(json!({
-        "upload_url": signed.url,
-        "object_path": object_path,
-        "expires_at": signed.expires_at,
-        "method": "PUT",
-        "headers": { "Content-Type": content_type },
-    }))
+    // The SDK's model, so the answer is exactly what openapi.json documents (the live
+    // document too): no undocumented members for a client to come to rely on.
+    let output = SignedUrlOutput {
+        upload_url: geopera::models::SignedUrl::new(signed.url),
+        object_path,
+    };
+    serde_json::to_value(output).map_err(|e| {
+        ApiError::problem(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+    })
 }
 
 /// `uploads.progress`: records the reported status and byte count.

@@ -10,6 +10,7 @@ mod connections;
 mod downloads;
 mod faults;
 mod load;
+mod models;
 mod quota;
 mod server;
 mod storage;
