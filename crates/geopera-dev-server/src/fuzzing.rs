@@ -1,10 +1,11 @@
 //! Entry points for cargo-fuzz; not a public API.
 //!
 //! Compiled only under `--cfg fuzzing` (cargo fuzz passes it to every crate it builds, so
-//! the SDK's `geopera::fuzzing` is there too). Each function runs the dev server's real code on arbitrary input and panics when
-//! an invariant breaks, so that the fuzzer reports the input. The targets in `fuzz/` call
-//! them (see `.ci/fuzz`); nothing else should, and nothing here is covered by semver. The
-//! SDK's own targets (response decoding, redaction) live in the SDK's `fuzzing` module.
+//! the SDK's `geopera::fuzzing` is there too). Each function runs the dev server's real
+//! code on arbitrary input and panics when an invariant breaks, so that the fuzzer reports
+//! the input. The targets in `fuzz/` call them (see `.ci/fuzz`); nothing else should, and
+//! nothing here is covered by semver. The SDK's own targets (response decoding,
+//! redaction) live in the SDK's `fuzzing` module.
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
