@@ -68,7 +68,7 @@ fn fresh_temp_dir() -> io::Result<PathBuf> {
         let name = format!(
             "geopera-dev-{}-{}",
             std::process::id(),
-            hex(&random_bytes()[..6])
+            hex(&random_bytes()?[..6])
         );
         let path = base.join(name);
         match std::fs::create_dir(&path) {

@@ -1,33 +1,19 @@
-//! Unpredictable bytes without a `rand` dependency, hex encoding, and unique ids.
+//! Unpredictable bytes from the operating system, hex encoding, and unique ids.
 //!
-//! Randomness comes from std's `RandomState` (seeded by the OS once per thread), mixed with the
-//! time, the process id and a counter through SHA-256. Good enough for a per-start signing key
-//! and ids that must not collide across runs; not a CSPRNG for production secrets.
+//! Randomness is the OS's CSPRNG through `getrandom` (0.2, the version *ring* already puts
+//! in the SDK's build, so it costs no extra build time there). The per-start signing key,
+//! the ready token and the id seed come from it.
 
 use sha2::{Digest, Sha256};
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
+use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-static CALLS: AtomicU64 = AtomicU64::new(0);
-
-/// 32 bytes that differ on every call and every start.
-pub(super) fn random_bytes() -> [u8; 32] {
-    let mut digest = Sha256::new();
-    for lane in 0..4u64 {
-        let mut hasher = RandomState::new().build_hasher();
-        hasher.write_u64(lane);
-        digest.update(hasher.finish().to_le_bytes());
-    }
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    digest.update(nanos.to_le_bytes());
-    digest.update(std::process::id().to_le_bytes());
-    digest.update(CALLS.fetch_add(1, Ordering::Relaxed).to_le_bytes());
-    digest.finalize().into()
+/// 32 bytes from the OS's random number generator.
+pub(super) fn random_bytes() -> io::Result<[u8; 32]> {
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes)
+        .map_err(|e| io::Error::other(format!("the OS random number generator failed: {e}")))?;
+    Ok(bytes)
 }
 
 /// Lower-case hex of `bytes`.
@@ -66,11 +52,11 @@ pub(super) struct Ids {
 
 impl Ids {
     /// A generator with a fresh random seed.
-    pub(super) fn new() -> Ids {
-        Ids {
-            seed: random_bytes(),
+    pub(super) fn new() -> io::Result<Ids> {
+        Ok(Ids {
+            seed: random_bytes()?,
             next: AtomicU64::new(0),
-        }
+        })
     }
 
     /// The next id with `prefix` (no separator added: pass `"upl_"`).
@@ -91,7 +77,8 @@ mod tests {
 
     #[test]
     fn random_bytes_differ_between_calls() {
-        assert_ne!(random_bytes(), random_bytes());
+        assert_ne!(random_bytes().ok(), random_bytes().ok());
+        assert!(random_bytes().is_ok());
     }
 
     #[test]
@@ -105,7 +92,7 @@ mod tests {
 
     #[test]
     fn ids_are_prefixed_unique_and_differ_between_generators() {
-        let ids = Ids::new();
+        let ids = Ids::new().expect("OS randomness");
         let minted: HashSet<String> = (0..1000).map(|_| ids.next("upl_")).collect();
         assert_eq!(minted.len(), 1000);
         assert!(
@@ -113,6 +100,7 @@ mod tests {
                 .iter()
                 .all(|id| id.starts_with("upl_") && id.len() == 20)
         );
-        assert_ne!(Ids::new().next("x_"), Ids::new().next("x_"));
+        let fresh = || Ids::new().expect("OS randomness").next("x_");
+        assert_ne!(fresh(), fresh());
     }
 }

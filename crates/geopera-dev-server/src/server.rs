@@ -39,7 +39,7 @@ impl DevServer {
     /// Starts with `config`, adding a freshly generated ready token holding every scope
     /// (see [`DevServer::token`]); the config's own tokens keep working.
     pub async fn start_with(config: DevConfig) -> io::Result<DevServer> {
-        let token = format!("gpdev_{}", hex(&random_bytes()[..16]));
+        let token = format!("gpdev_{}", hex(&random_bytes()?[..16]));
         let state = DevState::new(config.with_token(token.clone(), DevConfig::ALL_SCOPES))?;
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let base_url = format!("http://{}", listener.local_addr()?);

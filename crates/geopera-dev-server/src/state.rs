@@ -117,8 +117,8 @@ impl DevState {
         let state = DevState {
             inner: Arc::new(Inner {
                 config,
-                key: random_bytes(),
-                ids: Ids::new(),
+                key: random_bytes()?,
+                ids: Ids::new()?,
                 db: Mutex::new(Db::default()),
                 faults: Mutex::new(FaultBook::default()),
                 egress_filed: tokio::sync::Notify::new(),
