@@ -1,57 +1,54 @@
-//! Percent-encoding for object paths and signed-URL query strings (RFC 3986 unreserved set).
+//! Percent-encoding for object paths and signed-URL query strings (RFC 3986 unreserved set),
+//! on the `percent-encoding` crate (the one `url` uses, so it is already in every build of
+//! the SDK). Decoding is strict on top of it: a `%` not followed by two hex digits, or bytes
+//! that are not UTF-8, make the whole text unreadable instead of passing through.
 
-/// Encodes every byte outside `A-Z a-z 0-9 - . _ ~` (and `/` when `keep_slash`).
-fn encode(text: &str, keep_slash: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    for &byte in text.as_bytes() {
-        let plain = byte.is_ascii_alphanumeric()
-            || matches!(byte, b'-' | b'.' | b'_' | b'~')
-            || (keep_slash && byte == b'/');
-        if plain {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+
+/// Everything but RFC 3986's unreserved `A-Z a-z 0-9 - . _ ~` is escaped.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// As [`COMPONENT`], keeping `/` between path segments.
+const PATH: &AsciiSet = &COMPONENT.remove(b'/');
 
 /// Encodes an object path for use in a URL path, keeping `/` separators.
 pub(crate) fn encode_path(path: &str) -> String {
-    encode(path, true)
+    utf8_percent_encode(path, PATH).to_string()
 }
 
 /// Encodes one query-string key or value.
 pub(crate) fn encode_component(text: &str) -> String {
-    encode(text, false)
+    utf8_percent_encode(text, COMPONENT).to_string()
 }
 
-/// Decodes `%XX` escapes (and `+` as space when `plus_is_space`); `None` on a bad escape or bad UTF-8.
+/// Decodes `%XX` escapes (and `+` as a space when `plus_is_space`); `None` for a malformed
+/// escape or text that is not UTF-8 once decoded.
 fn decode(text: &str, plus_is_space: bool) -> Option<String> {
     let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hex = text.get(i + 1..i + 3)?;
-                if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                    return None;
-                }
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            other => {
-                out.push(other);
-                i += 1;
-            }
-        }
+    let well_formed = bytes.iter().enumerate().all(|(i, &b)| {
+        b != b'%'
+            || bytes
+                .get(i + 1..i + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit))
+    });
+    if !well_formed {
+        return None;
     }
-    String::from_utf8(out).ok()
+    let spaced;
+    let text = if plus_is_space {
+        spaced = text.replace('+', " ");
+        spaced.as_str()
+    } else {
+        text
+    };
+    percent_decode_str(text)
+        .decode_utf8()
+        .ok()
+        .map(|decoded| decoded.into_owned())
 }
 
 /// Decodes a URL path (a `+` stays a `+`).
