@@ -3,7 +3,7 @@
 // changes this file alone. Not a module of the test suite.
 
 #[allow(unused_imports)]
-use geopera::dev_server::{DevConfig, DevServer};
+use geopera_dev_server::{DevConfig, DevServer};
 
 /// What every example's `?` returns into.
 #[allow(dead_code)]
