@@ -93,6 +93,16 @@ pub enum Error {
         /// The underlying error, printed redacted with its whole chain.
         source: Redacted<reqwest::Error>,
     },
+    /// A local file could not be read or written while moving bytes to or from storage
+    /// (the companion crate `geopera-transfer`; no operation of this crate touches files),
+    /// or what arrived did not add up (a body shorter than its announced length).
+    #[error("{}", redact::text(&format!("{operation}: {source}")))]
+    Io {
+        /// The step, e.g. `storage.get` or `storage.put`.
+        operation: Cow<'static, str>,
+        /// What the file system (or the length check) said.
+        source: std::io::Error,
+    },
     /// The input was rejected before anything was sent.
     #[error("{}", redact::text(&format!("{operation}: invalid input{}: {}; nothing was sent", field.as_ref().map(|f| format!(" `{f}`")).unwrap_or_default(), redact::text(message))))]
     InvalidInput {
@@ -169,6 +179,7 @@ impl fmt::Debug for Error {
             Error::Decode { .. } => "Decode",
             Error::Transport { .. } => "Transport",
             Error::InvalidInput { .. } => "InvalidInput",
+            Error::Io { .. } => "Io",
             Error::Config { .. } => "Config",
             Error::BlockingInRuntime { .. } => "BlockingInRuntime",
         };
@@ -207,8 +218,9 @@ impl fmt::Display for TransportKind {
 }
 
 impl TransportKind {
-    /// Classifies a reqwest error, walking its source chain for I/O timeouts.
-    pub(crate) fn of(e: &reqwest::Error) -> TransportKind {
+    /// Classifies a reqwest error, walking its source chain for I/O timeouts: what
+    /// [`Error::Transport`] is built with, also for a transfer to or from storage.
+    pub fn of(e: &reqwest::Error) -> TransportKind {
         if e.is_timeout() || chain_has_timeout(e) {
             TransportKind::Timeout
         } else if e.is_connect() {
@@ -320,6 +332,7 @@ impl Error {
             | Error::Decode { operation, .. }
             | Error::Transport { operation, .. }
             | Error::InvalidInput { operation, .. }
+            | Error::Io { operation, .. }
             | Error::BlockingInRuntime { operation } => operation,
             Error::Config { .. } => "client",
         }
@@ -565,7 +578,10 @@ impl Error {
             }
             Error::InvalidInput { message, .. } => scrub(message),
             // A transport error quotes the request URL, which carries no credential.
-            Error::Transport { .. } | Error::Config { .. } | Error::BlockingInRuntime { .. } => {}
+            Error::Transport { .. }
+            | Error::Io { .. }
+            | Error::Config { .. }
+            | Error::BlockingInRuntime { .. } => {}
         }
         self
     }

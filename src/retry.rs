@@ -96,7 +96,9 @@ impl RetryPolicy {
     ///
     /// It depends on nothing else (no clock), and every duration from the network is only
     /// compared, never added: a `Retry-After` of `u64::MAX` seconds is "no retry", at once.
-    pub(crate) fn next_delay(
+    /// Public so a transfer to or from storage can be repeated under the same policy as
+    /// the calls.
+    pub fn next_delay(
         &self,
         attempt: u32,
         elapsed: Duration,
