@@ -1,0 +1,522 @@
+//! Downloads: resolve a descriptor, GET its signed URL into a temporary file beside the
+//! destination, check the length, rename. A download that breaks off resumes from the last
+//! byte written; a failed or cancelled one never leaves a file at the destination.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures_util::StreamExt;
+use geopera::models::{AssetDownloadInput, ClipDownloadInput, Descriptor, SignedUrl};
+use geopera::reqwest::header::{CONTENT_RANGE, ETAG, IF_MATCH, RANGE};
+use geopera::reqwest::{self, StatusCode};
+use geopera::{Error, Geopera};
+
+use crate::progress::{FileProgress, NoProgress, Progress, Reporter};
+use crate::storage::{self, Attempts, GET, Next};
+use crate::upload::DEFAULT_MAX_SIGNATURES;
+
+/// Options of the downloads: `DownloadOptions::default()` then the setters.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct DownloadOptions {
+    overwrite: bool,
+    max_signatures: u32,
+    progress: Arc<dyn Progress>,
+}
+
+impl Default for DownloadOptions {
+    fn default() -> DownloadOptions {
+        DownloadOptions {
+            overwrite: false,
+            max_signatures: DEFAULT_MAX_SIGNATURES,
+            progress: Arc::new(NoProgress),
+        }
+    }
+}
+
+impl std::fmt::Debug for DownloadOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DownloadOptions")
+            .field("overwrite", &self.overwrite)
+            .field("max_signatures", &self.max_signatures)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DownloadOptions {
+    /// Whether an existing file at the destination is replaced (default: no, the download
+    /// is refused before anything is fetched).
+    pub fn overwrite(mut self, yes: bool) -> DownloadOptions {
+        self.overwrite = yes;
+        self
+    }
+
+    /// How many signed URLs one download may use: a 403 from storage (an expired URL)
+    /// resolves the descriptor again until this many were used (at least 1).
+    pub fn max_signatures(mut self, signatures: u32) -> DownloadOptions {
+        self.max_signatures = signatures.max(1);
+        self
+    }
+
+    /// Where progress is reported (default: nowhere).
+    pub fn progress(mut self, sink: impl Progress + 'static) -> DownloadOptions {
+        self.progress = Arc::new(sink);
+        self
+    }
+}
+
+/// A finished download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Download {
+    /// The destination, now holding the whole object.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub bytes: u64,
+    /// How many times a broken-off GET was resumed with a `Range` request.
+    pub resumes: u32,
+    /// How many times the download started again from the first byte (the server ignored
+    /// the range, or the object changed).
+    pub restarts: u32,
+    /// How many signed URLs it used (more than 1 after a 403).
+    pub signatures: u32,
+}
+
+/// Downloads asset `asset_id` of item `item_id` (`items.asset.download`) to `dest`.
+pub async fn download_asset(
+    client: &Geopera,
+    item_id: &str,
+    asset_id: &str,
+    dest: impl AsRef<Path>,
+    options: DownloadOptions,
+) -> Result<Download, Error> {
+    let resolve = || {
+        client
+            .items()
+            .asset()
+            .download(AssetDownloadInput::new(item_id, asset_id))
+    };
+    download(client, resolve, dest.as_ref(), options).await
+}
+
+/// Downloads the `mosaic_type` mosaic of clip job `job_id` (`clip.job.download`) to `dest`.
+pub async fn download_clip(
+    client: &Geopera,
+    job_id: &str,
+    mosaic_type: &str,
+    dest: impl AsRef<Path>,
+    options: DownloadOptions,
+) -> Result<Download, Error> {
+    let resolve = || {
+        client
+            .clip()
+            .job()
+            .download(ClipDownloadInput::new(job_id, mosaic_type))
+    };
+    download(client, resolve, dest.as_ref(), options).await
+}
+
+/// Downloads the signed URL of a descriptor you already hold (from `clip.job.downloads`,
+/// say) to `dest`. It cannot be resolved again, so a 403 is final.
+pub async fn download_descriptor(
+    client: &Geopera,
+    descriptor: &Descriptor,
+    dest: impl AsRef<Path>,
+    options: DownloadOptions,
+) -> Result<Download, Error> {
+    let resolve = || std::future::ready(Ok(descriptor.clone()));
+    download(client, resolve, dest.as_ref(), options.max_signatures(1)).await
+}
+
+fn signed_url(descriptor: &Descriptor) -> Result<SignedUrl, Error> {
+    descriptor.url().ok_or_else(|| Error::InvalidInput {
+        operation: GET.into(),
+        field: Some("url".into()),
+        message: format!("the descriptor has no signed URL: {descriptor}"),
+    })
+}
+
+/// Where a download stands between attempts.
+#[derive(Default)]
+struct State {
+    /// Bytes of the object in the temporary file, from its start.
+    offset: u64,
+    /// The object's size, once a response said it.
+    total: Option<u64>,
+    /// The object's strong ETag, which a resume is pinned to.
+    etag: Option<reqwest::header::HeaderValue>,
+    resumes: u32,
+    restarts: u32,
+}
+
+impl State {
+    fn restart(&mut self) {
+        self.offset = 0;
+        self.total = None;
+        self.etag = None;
+        self.restarts = self.restarts.saturating_add(1);
+    }
+}
+
+async fn download<F, Fut>(
+    client: &Geopera,
+    resolve: F,
+    dest: &Path,
+    options: DownloadOptions,
+) -> Result<Download, Error>
+where
+    F: Fn() -> Fut,
+    Fut: IntoFuture<Output = Result<Descriptor, Error>>,
+{
+    if !options.overwrite && exists(dest).await? {
+        return Err(exists_error(dest));
+    }
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let reporter = Reporter::new(
+        options.progress.clone(),
+        vec![FileProgress {
+            name,
+            bytes: 0,
+            total: None,
+        }],
+    );
+    let mut url = signed_url(&resolve().await?)?;
+    let mut part = Part::create(dest)?;
+    let http = client.client.http_client();
+    let mut attempts = Attempts::new(client.client.retry_policy().clone(), options.max_signatures);
+    let mut state = State::default();
+    loop {
+        let before = state.offset;
+        let result = attempt(http, &url, &part, &mut state, &reporter).await;
+        if state.offset > before {
+            attempts.progressed();
+        }
+        let e = match result {
+            Ok(()) => break,
+            Err(e) => e,
+        };
+        let next = match &e {
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::UnexpectedEof => {
+                attempts.retry(&e)
+            }
+            _ => attempts.next(&e),
+        };
+        match next {
+            Next::Resign => {
+                tracing::info!(error = %e, "storage refused the signed URL; resolving the descriptor again");
+                url = signed_url(&resolve().await?)?;
+            }
+            Next::Retry(delay) => {
+                tracing::info!(error = %e, offset = state.offset, ?delay, "the download broke off; resuming");
+                tokio::time::sleep(delay).await;
+            }
+            Next::Fail => return Err(e),
+        }
+    }
+    part.finish(dest, options.overwrite).await?;
+    reporter.finish();
+    Ok(Download {
+        path: dest.to_path_buf(),
+        bytes: state.offset,
+        resumes: state.resumes,
+        restarts: state.restarts,
+        signatures: attempts.signatures(),
+    })
+}
+
+async fn exists(path: &Path) -> Result<bool, Error> {
+    tokio::fs::try_exists(path)
+        .await
+        .map_err(|e| storage::io(GET, e))
+}
+
+fn exists_error(dest: &Path) -> Error {
+    storage::io(
+        GET,
+        std::io::Error::new(
+            std::io::ErrorKind::AlreadyExists,
+            format!(
+                "{} exists; set DownloadOptions::overwrite(true) to replace it",
+                dest.display()
+            ),
+        ),
+    )
+}
+
+/// One GET: from the start, or from `state.offset` with a `Range` (pinned to the ETag
+/// when the server sent a strong one). A server that answers a resume with the whole
+/// object, a range that does not start where asked or a different size, or 412 (the
+/// object changed) makes the download start again, in this same attempt.
+async fn attempt(
+    http: &reqwest::Client,
+    url: &SignedUrl,
+    part: &Part,
+    state: &mut State,
+    reporter: &Reporter,
+) -> Result<(), Error> {
+    let response = loop {
+        let resuming = state.offset > 0;
+        let mut request = http.get(url.expose());
+        if resuming {
+            request = request.header(RANGE, format!("bytes={}-", state.offset));
+            if let Some(tag) = &state.etag {
+                request = request.header(IF_MATCH, tag.clone());
+            }
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| storage::transport(GET, e))?;
+        let status = response.status();
+        if status == StatusCode::OK {
+            if resuming {
+                tracing::info!("storage ignored the range; starting again");
+                state.restart();
+            }
+            state.total = response.content_length();
+            state.etag = response
+                .headers()
+                .get(ETAG)
+                .filter(|tag| !tag.as_bytes().starts_with(b"W/"))
+                .cloned();
+            break response;
+        }
+        if resuming && status == StatusCode::PARTIAL_CONTENT {
+            let range = response
+                .headers()
+                .get(CONTENT_RANGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(content_range);
+            match range {
+                Some((start, total))
+                    if start == state.offset && state.total.is_none_or(|t| t == total) =>
+                {
+                    state.total = Some(total);
+                    state.resumes = state.resumes.saturating_add(1);
+                    break response;
+                }
+                _ => {
+                    tracing::info!("storage answered another range; starting again");
+                    state.restart();
+                    continue;
+                }
+            }
+        }
+        if resuming && status == StatusCode::PRECONDITION_FAILED {
+            tracing::info!("the object changed since the download started; starting again");
+            state.restart();
+            continue;
+        }
+        return Err(storage::status(GET, response).await);
+    };
+    reporter.set(0, state.offset, state.total);
+    let file = part.file.try_clone().map_err(|e| storage::io(GET, e))?;
+    let (written, failure) =
+        write_on_blocking_thread(response.bytes_stream(), file, state.offset, |n| {
+            reporter.add(0, n)
+        })
+        .await;
+    state.offset = state
+        .offset
+        .saturating_add(written.map_err(|e| storage::io(GET, e))?);
+    if let Some(e) = failure
+        && state.total != Some(state.offset)
+    {
+        return Err(storage::transport(GET, e));
+    }
+    match state.total {
+        Some(total) if state.offset < total => Err(storage::io(
+            GET,
+            std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!("the body ended after {} of {total} bytes", state.offset),
+            ),
+        )),
+        Some(total) if state.offset > total => Err(storage::io(
+            GET,
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{} bytes arrived for an object of {total}", state.offset),
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `bytes <start>-<end>/<total>` → `(start, total)`; `None` for anything else (a `*`
+/// total, an end past the total, an end before the start).
+fn content_range(value: &str) -> Option<(u64, u64)> {
+    let rest = value.trim().strip_prefix("bytes ")?;
+    let (range, total) = rest.split_once('/')?;
+    let (start, end) = range.split_once('-')?;
+    let (start, end, total): (u64, u64, u64) = (
+        start.trim().parse().ok()?,
+        end.trim().parse().ok()?,
+        total.trim().parse().ok()?,
+    );
+    (start <= end && end < total).then_some((start, total))
+}
+
+/// The temporary file beside the destination; removed on drop unless renamed into place.
+struct Part {
+    path: PathBuf,
+    file: std::fs::File,
+    kept: bool,
+}
+
+/// Tells apart the temporary files of concurrent downloads in one process.
+static PART_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+impl Part {
+    fn create(dest: &Path) -> Result<Part, Error> {
+        let name = dest.file_name().ok_or_else(|| Error::InvalidInput {
+            operation: GET.into(),
+            field: Some("dest".into()),
+            message: format!("{} does not name a file", dest.display()),
+        })?;
+        let mut part_name = std::ffi::OsString::from(".");
+        part_name.push(name);
+        part_name.push(format!(
+            ".{}-{}.part",
+            std::process::id(),
+            PART_COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let path = dest.with_file_name(part_name);
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .map_err(|e| storage::io(GET, e))?;
+        Ok(Part {
+            path,
+            file,
+            kept: false,
+        })
+    }
+
+    /// Flushes the file to disk and renames it to `dest`.
+    async fn finish(&mut self, dest: &Path, overwrite: bool) -> Result<(), Error> {
+        let file = self.file.try_clone().map_err(|e| storage::io(GET, e))?;
+        tokio::task::spawn_blocking(move || file.sync_all())
+            .await
+            .unwrap_or_else(|joined| Err(std::io::Error::other(joined)))
+            .map_err(|e| storage::io(GET, e))?;
+        // Checked again: the destination may have appeared while the bytes moved.
+        if !overwrite && exists(dest).await? {
+            return Err(exists_error(dest));
+        }
+        tokio::fs::rename(&self.path, dest)
+            .await
+            .map_err(|e| storage::io(GET, e))?;
+        self.kept = true;
+        Ok(())
+    }
+}
+
+impl Drop for Part {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// The size of each buffer that travels to the writer thread.
+const BATCH: usize = 1 << 20;
+/// How many such buffers exist; the reader waits for one when all are in flight.
+const BUFFERS: usize = 4;
+
+/// Writes a body's chunks to `file` from `offset` on (cutting what was after it), on one
+/// blocking writer thread through [`BUFFERS`] recycled buffers of [`BATCH`] bytes (the
+/// tuned path of the repository's examples, see BENCHMARKS.md: batching spares the writer
+/// thread's wake-ups, copying lets hyper reuse its read buffer). Returns the bytes
+/// written, or the file's error, and the body's error if it broke off: what arrived
+/// before the break is written.
+async fn write_on_blocking_thread(
+    body: impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>>,
+    file: std::fs::File,
+    offset: u64,
+    arrived: impl Fn(u64),
+) -> (std::io::Result<u64>, Option<reqwest::Error>) {
+    let (full_tx, mut full_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(BUFFERS);
+    let (empty_tx, mut empty_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(BUFFERS);
+    for _ in 0..BUFFERS {
+        // Cannot fail: the channel has room for every buffer and its receiver is alive.
+        let _ = empty_tx.try_send(Vec::with_capacity(BATCH));
+    }
+    let writer = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut out = file;
+        out.set_len(offset)?;
+        out.seek(SeekFrom::Start(offset))?;
+        let mut written = 0u64;
+        while let Some(mut buffer) = full_rx.blocking_recv() {
+            out.write_all(&buffer)?;
+            written = written.saturating_add(buffer.len() as u64);
+            buffer.clear();
+            // Fails only once the reader is gone (its future was dropped).
+            let _ = empty_tx.try_send(buffer);
+        }
+        Ok(written)
+    });
+    let mut body = std::pin::pin!(body);
+    let mut buffer = Vec::new();
+    let mut failure = None;
+    'read: loop {
+        let chunk = match body.next().await {
+            Some(Ok(chunk)) => chunk,
+            Some(Err(e)) => {
+                failure = Some(e);
+                break;
+            }
+            None => break,
+        };
+        arrived(chunk.len() as u64);
+        let mut rest = &chunk[..];
+        while !rest.is_empty() {
+            if buffer.capacity() == 0 {
+                match empty_rx.recv().await {
+                    Some(empty) => buffer = empty,
+                    None => break 'read, // the writer failed; its error is reported below
+                }
+            }
+            let take = rest.len().min(BATCH.saturating_sub(buffer.len()));
+            let (now, later) = rest.split_at(take);
+            buffer.extend_from_slice(now);
+            rest = later;
+            if buffer.len() >= BATCH && full_tx.send(std::mem::take(&mut buffer)).await.is_err() {
+                break 'read;
+            }
+        }
+    }
+    if !buffer.is_empty() {
+        // An error here means the writer failed; its error is reported below.
+        let _ = full_tx.send(buffer).await;
+    }
+    drop(full_tx);
+    let written = writer
+        .await
+        .unwrap_or_else(|joined| Err(std::io::Error::other(joined)));
+    (written, failure)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_range;
+
+    #[test]
+    fn content_ranges_are_read_strictly() {
+        assert_eq!(content_range("bytes 10-99/100"), Some((10, 100)));
+        assert_eq!(content_range("bytes 0-0/1"), Some((0, 1)));
+        assert_eq!(content_range("bytes 10-99/*"), None);
+        assert_eq!(content_range("bytes 10-100/100"), None);
+        assert_eq!(content_range("bytes 10-9/100"), None);
+        assert_eq!(content_range("items 0-1/2"), None);
+        assert_eq!(content_range("bytes 18446744073709551616-1/2"), None);
+    }
+}

@@ -1,0 +1,68 @@
+//! # geopera-transfer
+//!
+//! Moves the bytes that [`geopera`] deliberately leaves to you: streaming uploads through
+//! upload sessions and downloads through descriptors' signed URLs, with retries, resume,
+//! re-signing, length checks and progress — on the client's own connection pool.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! # let server = geopera::dev_server::DevServer::start().await?;
+//! # server.state().add_project("prj_demo");
+//! # let client = server.client_builder().build()?; // or geopera::Geopera::from_env()?
+//! # let dir = std::env::temp_dir().join(format!("geopera-transfer-doc-{}", std::process::id()));
+//! # std::fs::create_dir_all(&dir)?;
+//! # std::fs::write(dir.join("harbour.tif"), b"II*\0 a tiny GeoTIFF")?;
+//! use geopera_transfer::{DownloadOptions, UploadOptions, download_asset, upload_file};
+//!
+//! let up = upload_file(&client, "prj_demo", dir.join("harbour.tif"), UploadOptions::default()).await?;
+//! let file = &up.files[0]; // image/tiff, from the extension
+//! let item_id = file.item_id.as_deref().ok_or("no item")?;
+//!
+//! let down = download_asset(&client, item_id, &file.asset_key, dir.join("copy.tif"), DownloadOptions::default()).await?;
+//! assert_eq!(down.bytes, file.bytes);
+//! # assert_eq!(std::fs::read(dir.join("copy.tif"))?, b"II*\0 a tiny GeoTIFF");
+//! # std::fs::remove_dir_all(&dir)?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! * [`upload_file`] / [`upload_files`]: one session (`file_count` and `total_bytes` for
+//!   every file), each file signed and PUT straight from disk (constant memory, at most
+//!   [`UploadOptions::concurrency`] at once), one `uploads.complete` after every PUT
+//!   succeeded; any error, or dropping the future, fails the session so its quota
+//!   reservation is released. [`UploadResult`] says which item and asset key each file
+//!   became.
+//! * [`download_asset`] / [`download_clip`] / [`download_descriptor`]: the GET streams
+//!   into a temporary file beside the destination, its length is checked against
+//!   `Content-Length` / `Content-Range`, then it is renamed into place: a failed or
+//!   cancelled download never leaves a partial file at the destination, and an existing
+//!   file is replaced only with [`DownloadOptions::overwrite`].
+//! * Reliability: a transient storage failure (dropped connection, 408, 429, 5xx) is
+//!   repeated under the client's [`geopera::RetryPolicy`] — a PUT is sent again, a
+//!   download resumes with a `Range` request from the last byte written (pinned with
+//!   `If-Match` to the ETag when the server sent one; a server that answers with anything
+//!   but the asked range makes it start again). A 403 (an expired or rejected signature)
+//!   signs the file again, or resolves the descriptor again, a bounded number of times.
+//! * [`Progress`]: a sink called at most every [`progress::REPORT_INTERVAL`] and once at
+//!   the end; [`NoProgress`] is the default and [`progress::from_fn`] makes one of a
+//!   closure.
+//!
+//! Every error is a [`geopera::Error`]: storage's answers are `UnexpectedStatus` and its
+//! broken connections `Transport`, with the operation `storage.put` or `storage.get`;
+//! local files' errors are `Io`. None of them shows a signed URL's query.
+
+#![warn(missing_docs)]
+
+mod download;
+pub mod progress;
+mod storage;
+mod upload;
+
+pub use download::{Download, DownloadOptions, download_asset, download_clip, download_descriptor};
+pub use progress::{NoProgress, Progress, ProgressEvent};
+pub use storage::content_type_for;
+pub use upload::{
+    DEFAULT_CONCURRENCY, DEFAULT_MAX_SIGNATURES, UploadOptions, UploadResult, UploadedFile,
+    upload_file, upload_files,
+};

@@ -1,0 +1,449 @@
+//! Uploads: one session for one or many files — initiate with their sizes, sign each file,
+//! stream each PUT from disk, complete once every PUT succeeded; any failure fails the
+//! session, and so does dropping the future (through `geopera::UploadSession`).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use futures_util::{StreamExt, TryStreamExt};
+use geopera::models::{Completion, SignedUrl, UploadInitiate};
+use geopera::{Error, Geopera, reqwest};
+use tokio::sync::Mutex;
+
+use crate::progress::{FileProgress, NoProgress, Progress, Reporter};
+use crate::storage::{self, Attempts, Next, PUT};
+
+/// How many files are PUT at once by default.
+pub const DEFAULT_CONCURRENCY: usize = 4;
+/// How many signatures one file may use by default (the first and two after a 403).
+pub const DEFAULT_MAX_SIGNATURES: u32 = 3;
+
+/// Options of [`upload_file`] and [`upload_files`]: `UploadOptions::default()` then the
+/// setters.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct UploadOptions {
+    content_type: Option<String>,
+    target_item: Option<(String, Option<String>)>,
+    concurrency: usize,
+    max_signatures: u32,
+    progress: Arc<dyn Progress>,
+}
+
+impl Default for UploadOptions {
+    fn default() -> UploadOptions {
+        UploadOptions {
+            content_type: None,
+            target_item: None,
+            concurrency: DEFAULT_CONCURRENCY,
+            max_signatures: DEFAULT_MAX_SIGNATURES,
+            progress: Arc::new(NoProgress),
+        }
+    }
+}
+
+impl std::fmt::Debug for UploadOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UploadOptions")
+            .field("content_type", &self.content_type)
+            .field("target_item", &self.target_item)
+            .field("concurrency", &self.concurrency)
+            .field("max_signatures", &self.max_signatures)
+            .finish_non_exhaustive()
+    }
+}
+
+impl UploadOptions {
+    /// The content type of every file; without it each file's comes from its extension
+    /// ([`content_type_for`](crate::content_type_for)).
+    pub fn content_type(mut self, content_type: impl Into<String>) -> UploadOptions {
+        self.content_type = Some(content_type.into());
+        self
+    }
+
+    /// Adds the files to the existing item `item_id` instead of creating items; with one
+    /// file, `asset_key` names its asset (otherwise each file's stem does).
+    pub fn target_item(
+        mut self,
+        item_id: impl Into<String>,
+        asset_key: Option<String>,
+    ) -> UploadOptions {
+        self.target_item = Some((item_id.into(), asset_key));
+        self
+    }
+
+    /// How many files are PUT at once (at least 1).
+    pub fn concurrency(mut self, files: usize) -> UploadOptions {
+        self.concurrency = files.max(1);
+        self
+    }
+
+    /// How many signatures one file may use: a 403 from storage (an expired or rejected
+    /// URL) signs the file again until this many were used (at least 1).
+    pub fn max_signatures(mut self, signatures: u32) -> UploadOptions {
+        self.max_signatures = signatures.max(1);
+        self
+    }
+
+    /// Where progress is reported (default: nowhere).
+    pub fn progress(mut self, sink: impl Progress + 'static) -> UploadOptions {
+        self.progress = Arc::new(sink);
+        self
+    }
+}
+
+/// What an upload became.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct UploadResult {
+    /// The session's upload id.
+    pub upload_id: String,
+    /// `uploads.complete`'s answer, every key kept.
+    pub completion: Completion,
+    /// Each file, in the order given.
+    pub files: Vec<UploadedFile>,
+}
+
+/// One uploaded file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UploadedFile {
+    /// The local file.
+    pub path: PathBuf,
+    /// Its `file_name` in the session (the path's last component).
+    pub file_name: String,
+    /// The content type it was signed and PUT with.
+    pub content_type: String,
+    /// Bytes PUT.
+    pub bytes: u64,
+    /// Where storage keeps it (`uploads.signed_url`'s `object_path`).
+    pub object_path: String,
+    /// The item it is an asset of: the target item when one was given; otherwise the
+    /// completion's `item_ids` entry for it, when the completion lists one item per file
+    /// (in the order the files were signed, which is the order given).
+    pub item_id: Option<String>,
+    /// Its asset key on that item: the target's `asset_key` for a single file, else
+    /// [`Completion::asset_key`] of its file name.
+    pub asset_key: String,
+    /// How many signatures its PUT used (more than 1 after a 403).
+    pub signatures: u32,
+}
+
+/// Uploads one file into `project_id` as a new item (or to the options' target item).
+/// See [`upload_files`].
+pub async fn upload_file(
+    client: &Geopera,
+    project_id: &str,
+    path: impl AsRef<Path>,
+    options: UploadOptions,
+) -> Result<UploadResult, Error> {
+    upload_files(client, project_id, [path], options).await
+}
+
+/// Uploads `paths` in one session: `uploads.initiate` with their count and summed size,
+/// then for each file (at most `concurrency` at once) `uploads.signed_url` and a PUT
+/// streamed from disk, then one `uploads.complete`.
+///
+/// A failed PUT is repeated under the client's `RetryPolicy` when storage's failure is
+/// transient (a dropped connection, 408, 429, 5xx), and signed again after a 403. Any
+/// error fails the session with `uploads.fail` (`error_step` `"sign"` or `"transfer"`),
+/// releasing its reservation, and is returned; a dropped future fails it too (in the
+/// background, `error_step` `"abandoned"`). Files that cannot be read, a file name that
+/// is not UTF-8 or two files with the same name are refused before anything is sent.
+pub async fn upload_files<P: AsRef<Path>>(
+    client: &Geopera,
+    project_id: &str,
+    paths: impl IntoIterator<Item = P>,
+    options: UploadOptions,
+) -> Result<UploadResult, Error> {
+    let files = plan(paths, &options).await?;
+    let mut init = UploadInitiate::for_files(project_id, files.iter().map(|f| f.bytes));
+    if let Some((item_id, asset_key)) = &options.target_item {
+        init.target_item_id = Some(item_id.clone());
+        init.asset_key = asset_key.clone();
+    }
+    let reporter = Arc::new(Reporter::new(
+        options.progress.clone(),
+        files
+            .iter()
+            .map(|f| FileProgress {
+                name: f.file_name.clone(),
+                bytes: 0,
+                total: Some(f.bytes),
+            })
+            .collect(),
+    ));
+    let session = client.uploads().session(init).await?;
+    let sign_lock = Mutex::new(0);
+    let context = Context {
+        client,
+        upload_id: session.id(),
+        reporter: reporter.clone(),
+        sign_lock: &sign_lock,
+        max_signatures: options.max_signatures,
+    };
+    let transfers = futures_util::stream::iter(files.iter().enumerate())
+        .map(|(index, file)| context.transfer(index, file))
+        .buffer_unordered(options.concurrency)
+        .try_collect::<Vec<_>>()
+        .await;
+    let mut done = match transfers {
+        Ok(done) => done,
+        Err((step, e)) => {
+            let message = e.to_string();
+            if let Err(release) = session.fail(&message, step).await {
+                tracing::warn!(operation = "uploads.fail", error = %release, "releasing a failed upload's reservation");
+            }
+            return Err(e);
+        }
+    };
+    let upload_id = session.id().to_owned();
+    let completion = session.complete().await?;
+    reporter.finish();
+    done.sort_by_key(|d| d.index);
+    Ok(UploadResult {
+        upload_id,
+        files: describe(&files, done, &completion, &options),
+        completion,
+    })
+}
+
+/// A file to upload, checked before the session starts.
+struct Planned {
+    path: PathBuf,
+    file_name: String,
+    content_type: String,
+    bytes: u64,
+}
+
+async fn plan<P: AsRef<Path>>(
+    paths: impl IntoIterator<Item = P>,
+    options: &UploadOptions,
+) -> Result<Vec<Planned>, Error> {
+    let invalid = |message: String| Error::InvalidInput {
+        operation: PUT.into(),
+        field: Some("path".into()),
+        message,
+    };
+    let mut files = Vec::new();
+    let mut names = HashSet::new();
+    for path in paths {
+        let path = path.as_ref().to_path_buf();
+        let file_name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or_else(|| invalid(format!("{} has no UTF-8 file name", path.display())))?
+            .to_owned();
+        if !names.insert(file_name.clone()) {
+            return Err(invalid(format!(
+                "two files are named {file_name:?}; a session's file names must differ"
+            )));
+        }
+        let meta = tokio::fs::metadata(&path)
+            .await
+            .map_err(|e| storage::io(PUT, with_path(e, &path)))?;
+        if !meta.is_file() {
+            return Err(invalid(format!("{} is not a file", path.display())));
+        }
+        let content_type = match &options.content_type {
+            Some(ct) => ct.clone(),
+            None => crate::storage::content_type_for(&path).to_owned(),
+        };
+        files.push(Planned {
+            path,
+            file_name,
+            content_type,
+            bytes: meta.len(),
+        });
+    }
+    if files.is_empty() {
+        return Err(invalid("no files to upload".into()));
+    }
+    Ok(files)
+}
+
+fn with_path(e: std::io::Error, path: &Path) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+/// One finished PUT.
+struct Done {
+    index: usize,
+    object_path: String,
+    signatures: u32,
+    signed_at: usize,
+}
+
+fn describe(
+    files: &[Planned],
+    done: Vec<Done>,
+    completion: &Completion,
+    options: &UploadOptions,
+) -> Vec<UploadedFile> {
+    let item_ids = completion.item_ids();
+    let one_item_per_file = item_ids.len() == files.len();
+    files
+        .iter()
+        .zip(done)
+        .map(|(file, done)| {
+            let (item_id, asset_key) = match &options.target_item {
+                Some((item, key)) => (
+                    Some(item.clone()),
+                    key.clone()
+                        .filter(|_| files.len() == 1)
+                        .unwrap_or_else(|| Completion::asset_key(&file.file_name).to_owned()),
+                ),
+                None => (
+                    one_item_per_file
+                        .then(|| item_ids.get(done.signed_at).map(|s| (*s).to_owned()))
+                        .flatten(),
+                    Completion::asset_key(&file.file_name).to_owned(),
+                ),
+            };
+            UploadedFile {
+                path: file.path.clone(),
+                file_name: file.file_name.clone(),
+                content_type: file.content_type.clone(),
+                bytes: file.bytes,
+                object_path: done.object_path,
+                item_id,
+                asset_key,
+                signatures: done.signatures,
+            }
+        })
+        .collect()
+}
+
+/// What every file's transfer shares.
+struct Context<'a> {
+    client: &'a Geopera,
+    upload_id: &'a str,
+    reporter: Arc<Reporter>,
+    /// Held while signing, so the files are registered one at a time and their order is
+    /// known (`Done::signed_at`): it counts the files signed so far.
+    sign_lock: &'a Mutex<usize>,
+    max_signatures: u32,
+}
+
+impl Context<'_> {
+    async fn sign(&self, file: &Planned) -> Result<(SignedUrl, String), Error> {
+        let signed = self
+            .client
+            .uploads()
+            .signed_url(
+                geopera::models::SignedUrlInput::new(self.upload_id, &file.file_name)
+                    .content_type(&file.content_type),
+            )
+            .await?;
+        Ok((signed.upload_url, signed.object_path))
+    }
+
+    async fn transfer(&self, index: usize, file: &Planned) -> Result<Done, (&'static str, Error)> {
+        let (mut url, object_path, signed_at) = {
+            let mut order = self.sign_lock.lock().await;
+            let (url, path) = self.sign(file).await.map_err(|e| ("sign", e))?;
+            let at = *order;
+            *order = at.saturating_add(1);
+            (url, path, at)
+        };
+        let http = self.client.client.http_client();
+        let mut attempts = Attempts::new(
+            self.client.client.retry_policy().clone(),
+            self.max_signatures,
+        );
+        loop {
+            self.reporter.set(index, 0, Some(file.bytes));
+            let reporter = self.reporter.clone();
+            let e = match put(http, &url, file, move |n| reporter.add(index, n)).await {
+                Ok(()) => {
+                    return Ok(Done {
+                        index,
+                        object_path,
+                        signatures: attempts.signatures(),
+                        signed_at,
+                    });
+                }
+                Err(e) => e,
+            };
+            match attempts.next(&e) {
+                Next::Resign => {
+                    tracing::info!(file = %file.file_name, error = %e, "storage refused the signed URL; signing again");
+                    url = self.sign(file).await.map_err(|e| ("sign", e))?.0;
+                }
+                Next::Retry(delay) => {
+                    tracing::info!(file = %file.file_name, error = %e, ?delay, "repeating the PUT");
+                    tokio::time::sleep(delay).await;
+                }
+                Next::Fail => return Err(("transfer", e)),
+            }
+        }
+    }
+}
+
+/// The size of each read from disk handed to the connection.
+const CHUNK: usize = 256 * 1024;
+
+/// PUTs `file` to `url`, streamed from disk in [`CHUNK`]s (constant memory whatever the
+/// size), calling `sent` with each chunk's length as it is handed over.
+///
+/// Each chunk is read with `std::fs` on the blocking pool straight into the buffer that is
+/// sent (the tuned path of the repository's examples, see BENCHMARKS.md). The body is
+/// exactly the size the session was initiated with: a file that grew is cut there, one
+/// that shrank fails the PUT.
+async fn put(
+    http: &reqwest::Client,
+    url: &SignedUrl,
+    file: &Planned,
+    sent: impl Fn(u64) + Send + Sync + 'static,
+) -> Result<(), Error> {
+    let handle =
+        std::fs::File::open(&file.path).map_err(|e| storage::io(PUT, with_path(e, &file.path)))?;
+    let len = file.bytes;
+    let sent = Arc::new(sent);
+    let stream = futures_util::stream::unfold(Some((handle, len)), move |state| {
+        let sent = sent.clone();
+        async move {
+            let (handle, left) = state?; // None: an error ended the stream
+            if left == 0 {
+                return None;
+            }
+            let want = left.min(CHUNK as u64);
+            let read = tokio::task::spawn_blocking(move || {
+                use std::io::Read;
+                let mut chunk = Vec::with_capacity(CHUNK);
+                (&handle).take(want).read_to_end(&mut chunk)?;
+                Ok((handle, chunk))
+            })
+            .await
+            .unwrap_or_else(|joined| Err(std::io::Error::other(joined)));
+            match read {
+                Ok((_, chunk)) if chunk.is_empty() => Some((
+                    Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the file became shorter than when the upload started",
+                    )),
+                    None,
+                )),
+                Ok((handle, chunk)) => {
+                    let n = chunk.len() as u64;
+                    sent(n);
+                    Some((Ok(chunk), Some((handle, left.saturating_sub(n)))))
+                }
+                Err(e) => Some((Err(e), None)),
+            }
+        }
+    });
+    let response = http
+        .put(url.expose())
+        .header("content-type", &file.content_type)
+        .header("content-length", len)
+        .body(reqwest::Body::wrap_stream(stream))
+        .send()
+        .await
+        .map_err(|e| storage::transport(PUT, e))?;
+    if !response.status().is_success() {
+        return Err(storage::status(PUT, response).await);
+    }
+    Ok(())
+}

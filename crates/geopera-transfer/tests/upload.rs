@@ -1,0 +1,281 @@
+//! Uploads through the dev server: what the session covers, what each file became, and
+//! that every failure (and a dropped future) releases the reservation.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+
+use geopera::RetryPolicy;
+use geopera::dev_server::{Fault, FaultKind, FaultTarget, SessionStatus};
+use geopera_transfer::progress::from_fn;
+use geopera_transfer::{ProgressEvent, UploadOptions, upload_file, upload_files};
+use support::*;
+
+#[tokio::test]
+async fn one_file_is_streamed_completed_and_reported_to_the_last_byte() {
+    let (server, client) = dev().await;
+    let dir = Scratch::new("upload-one");
+    let data = bytes(3 * 1024 * 1024 + 17, 1);
+    let path = dir.path("harbour_2024.TIF");
+    write(&path, &data);
+
+    let last = Arc::new(Mutex::new(None));
+    let seen = last.clone();
+    let options = UploadOptions::default().progress(from_fn(move |e: &ProgressEvent<'_>| {
+        let files: Vec<_> = e.files.iter().map(|f| (f.bytes, f.total)).collect();
+        *seen.lock().expect("lock") = Some((e.bytes, e.total, e.finished, files));
+    }));
+    let result = upload_file(&client, PROJECT, &path, options)
+        .await
+        .expect("upload");
+
+    let len = data.len() as u64;
+    assert_eq!(
+        *last.lock().expect("lock"),
+        Some((len, Some(len), true, vec![(len, Some(len))]))
+    );
+    let session = server.state().session(&result.upload_id).expect("session");
+    assert_eq!((session.file_count, session.total_bytes), (1, len));
+    assert_eq!(session.status, SessionStatus::Completed);
+    assert_eq!(server.state().reserved_bytes(), 0);
+
+    let file = &result.files[0];
+    assert_eq!(file.file_name, "harbour_2024.TIF");
+    assert_eq!(file.content_type, "image/tiff");
+    assert_eq!(file.asset_key, "harbour_2024");
+    assert_eq!((file.bytes, file.signatures), (len, 1));
+    let item = server
+        .state()
+        .item(file.item_id.as_deref().expect("item id"))
+        .expect("item");
+    assert_eq!(item.assets[0].key, "harbour_2024");
+    assert_eq!(item.assets[0].size, len);
+    assert_eq!(item.assets[0].content_type, "image/tiff");
+    assert_eq!(item.assets[0].object_path, file.object_path);
+    assert_eq!(server.state().calls("storage.put"), 1);
+}
+
+#[tokio::test]
+async fn many_files_share_one_session_and_each_maps_to_its_item() {
+    let (server, client) = dev().await;
+    let dir = Scratch::new("upload-many");
+    let names = [
+        "b04.tif",
+        "meta.json",
+        "scene.geojson",
+        "raw.bin",
+        "preview.png",
+    ];
+    let mut paths = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let path = dir.path(name);
+        write(&path, &bytes(1000 * (i + 1), i as u64));
+        paths.push(path);
+    }
+    let result = upload_files(
+        &client,
+        PROJECT,
+        &paths,
+        UploadOptions::default().concurrency(2),
+    )
+    .await
+    .expect("upload");
+
+    let session = server.state().session(&result.upload_id).expect("session");
+    assert_eq!(session.file_count, 5);
+    assert_eq!(session.total_bytes, 15_000);
+    assert_eq!(server.state().calls("uploads.complete"), 1);
+    let types = [
+        "image/tiff",
+        "application/json",
+        "application/geo+json",
+        "application/octet-stream",
+        "image/png",
+    ];
+    for ((file, name), ct) in result.files.iter().zip(names).zip(types) {
+        assert_eq!(file.file_name, name);
+        assert_eq!(file.content_type, ct);
+        let item = server
+            .state()
+            .item(file.item_id.as_deref().expect("item id"))
+            .expect("item");
+        assert_eq!(item.assets.len(), 1);
+        assert_eq!(item.assets[0].key, file.asset_key, "{name}");
+        assert_eq!(item.assets[0].size, file.bytes, "{name}");
+        assert_eq!(item.assets[0].content_type, ct);
+    }
+}
+
+#[tokio::test]
+async fn a_target_item_gets_the_asset_under_the_given_key_and_explicit_type() {
+    let (server, client) = dev().await;
+    server
+        .state()
+        .add_item("itm_target", PROJECT, "visual", b"old", "image/tiff")
+        .expect("seed");
+    let dir = Scratch::new("upload-target");
+    let path = dir.path("ndvi_v2.dat");
+    write(&path, &bytes(4096, 9));
+    let options = UploadOptions::default()
+        .target_item("itm_target", Some("ndvi".into()))
+        .content_type("image/tiff");
+    let result = upload_file(&client, PROJECT, &path, options)
+        .await
+        .expect("upload");
+    let file = &result.files[0];
+    assert_eq!(file.item_id.as_deref(), Some("itm_target"));
+    assert_eq!(file.asset_key, "ndvi");
+    let item = server.state().item("itm_target").expect("item");
+    let asset = item
+        .assets
+        .iter()
+        .find(|a| a.key == "ndvi")
+        .expect("ndvi asset");
+    assert_eq!(
+        (asset.size, asset.content_type.as_str()),
+        (4096, "image/tiff")
+    );
+}
+
+#[tokio::test]
+async fn transient_put_failures_are_put_again_and_a_403_signs_again() {
+    let (server, client) = dev().await;
+    let dir = Scratch::new("upload-retry");
+    let path = dir.path("a.tif");
+    write(&path, &bytes(300_000, 2));
+    let state = server.state();
+    state.inject(
+        FaultTarget::ObjectPut,
+        Fault::new(1, FaultKind::DropConnection),
+    );
+    state.inject(
+        FaultTarget::ObjectPut,
+        Fault::new(
+            1,
+            FaultKind::Status {
+                status: 503,
+                retry_after: None,
+            },
+        ),
+    );
+    state.inject(
+        FaultTarget::ObjectPut,
+        Fault::new(
+            1,
+            FaultKind::Status {
+                status: 403,
+                retry_after: None,
+            },
+        ),
+    );
+    let result = upload_file(&client, PROJECT, &path, UploadOptions::default())
+        .await
+        .expect("upload");
+    assert_eq!(state.pending_faults(&FaultTarget::ObjectPut), 0);
+    assert_eq!(result.files[0].signatures, 2);
+    assert_eq!(state.calls("uploads.signed_url"), 2);
+    assert_eq!(state.calls("storage.put"), 1);
+    assert_eq!(state.reserved_bytes(), 0);
+}
+
+#[tokio::test]
+async fn a_failed_put_fails_the_session_with_a_storage_error_and_no_signature() {
+    let (server, client) = dev().await;
+    let client = geopera::Geopera::from(client.client.with_retry_policy(RetryPolicy::disabled()));
+    let dir = Scratch::new("upload-fail");
+    let path = dir.path("a.tif");
+    write(&path, &bytes(10_000, 3));
+    server.state().inject(
+        FaultTarget::ObjectPut,
+        Fault::new(
+            1,
+            FaultKind::Status {
+                status: 503,
+                retry_after: None,
+            },
+        ),
+    );
+    let e = upload_file(&client, PROJECT, &path, UploadOptions::default())
+        .await
+        .expect_err("a 503 with retries disabled");
+    assert_eq!(e.operation(), "storage.put");
+    assert_eq!(e.status_code(), Some(503));
+    let text = format!("{e} {e:?}");
+    assert!(
+        !text.contains("secret") && !text.contains("Signature="),
+        "{text}"
+    );
+    let session = &server.state().sessions()[0];
+    assert_eq!(session.status, SessionStatus::Failed);
+    assert_eq!(server.state().reserved_bytes(), 0);
+}
+
+#[tokio::test]
+async fn too_many_403s_fail_and_a_missing_file_initiates_nothing() {
+    let (server, client) = dev().await;
+    let dir = Scratch::new("upload-403");
+    let path = dir.path("a.tif");
+    write(&path, &bytes(1000, 4));
+    server.state().inject(
+        FaultTarget::ObjectPut,
+        Fault::new(
+            5,
+            FaultKind::Status {
+                status: 403,
+                retry_after: None,
+            },
+        ),
+    );
+    let e = upload_file(
+        &client,
+        PROJECT,
+        &path,
+        UploadOptions::default().max_signatures(2),
+    )
+    .await
+    .expect_err("403 twice");
+    assert_eq!(e.status_code(), Some(403));
+    assert_eq!(server.state().calls("uploads.signed_url"), 2);
+    assert_eq!(server.state().reserved_bytes(), 0);
+
+    let e = upload_file(
+        &client,
+        PROJECT,
+        dir.path("missing.tif"),
+        UploadOptions::default(),
+    )
+    .await
+    .expect_err("no such file");
+    assert!(matches!(e, geopera::Error::Io { .. }), "{e:?}");
+    assert_eq!(server.state().sessions().len(), 1);
+}
+
+#[tokio::test]
+async fn a_dropped_upload_releases_its_reservation() {
+    let (server, client) = dev().await;
+    let dir = Scratch::new("upload-drop");
+    let path = dir.path("big.tif");
+    write(&path, &bytes(8 * 1024 * 1024, 5));
+    // The server holds every PUT until the test ends; the upload is dropped mid-way.
+    server.state().inject(
+        FaultTarget::ObjectPut,
+        Fault::new(1, FaultKind::Delay(std::time::Duration::from_secs(3600))),
+    );
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let tx = Mutex::new(Some(tx));
+    let options = UploadOptions::default().progress(from_fn(move |e: &ProgressEvent<'_>| {
+        if e.bytes > 0
+            && let Some(tx) = tx.lock().expect("lock").take()
+        {
+            let _ = tx.send(());
+        }
+    }));
+    tokio::select! {
+        r = upload_file(&client, PROJECT, &path, options) => panic!("the upload ended: {r:?}"),
+        _ = rx => {}
+    }
+    assert!(server.state().reserved_bytes() > 0);
+    client.settle_abandoned().await;
+    assert_eq!(server.state().reserved_bytes(), 0);
+    assert_eq!(server.state().sessions()[0].status, SessionStatus::Failed);
+}
