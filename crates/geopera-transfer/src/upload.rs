@@ -28,6 +28,7 @@ pub struct UploadOptions {
     target_item: Option<(String, Option<String>)>,
     concurrency: usize,
     max_signatures: u32,
+    api_progress: bool,
     progress: Arc<dyn Progress>,
 }
 
@@ -38,6 +39,7 @@ impl Default for UploadOptions {
             target_item: None,
             concurrency: DEFAULT_CONCURRENCY,
             max_signatures: DEFAULT_MAX_SIGNATURES,
+            api_progress: false,
             progress: Arc::new(NoProgress),
         }
     }
@@ -50,6 +52,7 @@ impl std::fmt::Debug for UploadOptions {
             .field("target_item", &self.target_item)
             .field("concurrency", &self.concurrency)
             .field("max_signatures", &self.max_signatures)
+            .field("api_progress", &self.api_progress)
             .finish_non_exhaustive()
     }
 }
@@ -83,6 +86,14 @@ impl UploadOptions {
     /// URL) signs the file again until this many were used (at least 1).
     pub fn max_signatures(mut self, signatures: u32) -> UploadOptions {
         self.max_signatures = signatures.max(1);
+        self
+    }
+
+    /// Also reports to the platform: after each file's PUT, `uploads.progress` with
+    /// `status` `"uploading"` and the bytes of every file PUT so far (default: off). It is
+    /// informational, so a failed report is logged and the upload goes on.
+    pub fn api_progress(mut self, yes: bool) -> UploadOptions {
+        self.api_progress = yes;
         self
     }
 
@@ -176,12 +187,14 @@ pub async fn upload_files<P: AsRef<Path>>(
     ));
     let session = client.uploads().session(init).await?;
     let sign_lock = Mutex::new(0);
+    let uploaded = Mutex::new(0u64);
     let context = Context {
         client,
         upload_id: session.id(),
         reporter: reporter.clone(),
         sign_lock: &sign_lock,
         max_signatures: options.max_signatures,
+        api_progress: options.api_progress.then_some(&uploaded),
     };
     let transfers = futures_util::stream::iter(files.iter().enumerate())
         .map(|(index, file)| context.transfer(index, file))
@@ -324,9 +337,25 @@ struct Context<'a> {
     /// known (`Done::signed_at`): it counts the files signed so far.
     sign_lock: &'a Mutex<usize>,
     max_signatures: u32,
+    /// With `api_progress`: the bytes of the files PUT so far, locked while reported so
+    /// the platform sees them grow.
+    api_progress: Option<&'a Mutex<u64>>,
 }
 
 impl Context<'_> {
+    async fn report_put(&self, bytes: u64) {
+        let Some(uploaded) = self.api_progress else {
+            return;
+        };
+        let mut uploaded = uploaded.lock().await;
+        *uploaded = uploaded.saturating_add(bytes);
+        let input =
+            geopera::models::UploadProgressInput::new(self.upload_id, "uploading", *uploaded);
+        if let Err(e) = self.client.uploads().progress(input).await {
+            tracing::warn!(operation = "uploads.progress", error = %e, "reporting upload progress");
+        }
+    }
+
     async fn sign(&self, file: &Planned) -> Result<(SignedUrl, String), Error> {
         let signed = self
             .client
@@ -357,6 +386,7 @@ impl Context<'_> {
             let reporter = self.reporter.clone();
             let e = match put(http, &url, file, move |n| reporter.add(index, n)).await {
                 Ok(()) => {
+                    self.report_put(file.bytes).await;
                     return Ok(Done {
                         index,
                         object_path,

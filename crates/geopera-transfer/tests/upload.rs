@@ -53,6 +53,11 @@ async fn one_file_is_streamed_completed_and_reported_to_the_last_byte() {
     assert_eq!(item.assets[0].content_type, "image/tiff");
     assert_eq!(item.assets[0].object_path, file.object_path);
     assert_eq!(server.state().calls("storage.put"), 1);
+    assert_eq!(
+        server.state().calls("uploads.progress"),
+        0,
+        "off by default"
+    );
 }
 
 #[tokio::test]
@@ -76,7 +81,7 @@ async fn many_files_share_one_session_and_each_maps_to_its_item() {
         &client,
         PROJECT,
         &paths,
-        UploadOptions::default().concurrency(2),
+        UploadOptions::default().concurrency(2).api_progress(true),
     )
     .await
     .expect("upload");
@@ -84,6 +89,10 @@ async fn many_files_share_one_session_and_each_maps_to_its_item() {
     let session = server.state().session(&result.upload_id).expect("session");
     assert_eq!(session.file_count, 5);
     assert_eq!(session.total_bytes, 15_000);
+    // One report per file, the last with every byte.
+    assert_eq!(server.state().calls("uploads.progress"), 5);
+    assert_eq!(session.bytes_uploaded, Some(15_000));
+    assert_eq!(session.progress_status.as_deref(), Some("uploading"));
     assert_eq!(server.state().calls("uploads.complete"), 1);
     let types = [
         "image/tiff",
