@@ -45,8 +45,10 @@
 //!   but the asked range makes it start again). A 403 (an expired or rejected signature)
 //!   signs the file again, or resolves the descriptor again, a bounded number of times.
 //! * [`Progress`]: a sink called at most every [`progress::REPORT_INTERVAL`] and once at
-//!   the end; [`NoProgress`] is the default and [`progress::from_fn`] makes one of a
-//!   closure.
+//!   the end; [`NoProgress`] is the default, [`progress::from_fn`] makes one of a
+//!   closure, and `progress::Indicatif` (feature `indicatif`) drives a progress bar.
+//!   [`UploadOptions::api_progress`] also reports each finished PUT to
+//!   `uploads.progress`.
 //!
 //! Every error is a [`geopera::Error`]: storage's answers are `UnexpectedStatus` and its
 //! broken connections `Transport`, with the operation `storage.put` or `storage.get`;

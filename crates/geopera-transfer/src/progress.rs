@@ -52,6 +52,26 @@ where
     }
 }
 
+/// A [`Progress`] sink that drives an [`indicatif::ProgressBar`] with the overall bytes
+/// (feature `indicatif`): its length once every size is known, its position, and
+/// `finish()` with the last report.
+#[cfg(feature = "indicatif")]
+#[derive(Debug, Clone)]
+pub struct Indicatif(pub indicatif::ProgressBar);
+
+#[cfg(feature = "indicatif")]
+impl Progress for Indicatif {
+    fn report(&self, event: &ProgressEvent<'_>) {
+        if let Some(total) = event.total {
+            self.0.set_length(total);
+        }
+        self.0.set_position(event.bytes);
+        if event.finished {
+            self.0.finish();
+        }
+    }
+}
+
 /// One file's progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -152,6 +172,24 @@ impl Reporter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(feature = "indicatif")]
+    #[test]
+    fn the_indicatif_bar_ends_full_and_finished() {
+        let bar = indicatif::ProgressBar::hidden();
+        let files = vec![FileProgress {
+            name: "a".into(),
+            bytes: 0,
+            total: Some(10),
+        }];
+        let reporter = Reporter::new(Arc::new(Indicatif(bar.clone())), files);
+        reporter.add(0, 4);
+        assert_eq!((bar.position(), bar.length()), (4, Some(10)));
+        reporter.add(0, 6);
+        reporter.finish();
+        assert_eq!((bar.position(), bar.length()), (10, Some(10)));
+        assert!(bar.is_finished());
+    }
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
