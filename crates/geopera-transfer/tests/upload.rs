@@ -288,3 +288,46 @@ async fn a_dropped_upload_releases_its_reservation() {
     assert_eq!(server.state().reserved_bytes(), 0);
     assert_eq!(server.state().sessions()[0].status, SessionStatus::Failed);
 }
+
+#[tokio::test]
+async fn one_failed_file_of_many_means_no_complete_and_a_failed_session() {
+    let (server, client) = dev().await;
+    let dir = Scratch::new("upload-many-fail");
+    let paths: Vec<_> = (0..3)
+        .map(|i| {
+            let path = dir.path(&format!("f{i}.tif"));
+            write(&path, &bytes(5000, i));
+            path
+        })
+        .collect();
+    server.state().inject(
+        FaultTarget::ObjectPut,
+        Fault::new(
+            1,
+            FaultKind::Status {
+                status: 404,
+                retry_after: None,
+            },
+        ),
+    );
+    let e = upload_files(
+        &client,
+        PROJECT,
+        &paths,
+        UploadOptions::default().concurrency(1),
+    )
+    .await
+    .expect_err("a 404 is final");
+    assert_eq!((e.operation(), e.status_code()), ("storage.put", Some(404)));
+    assert_eq!(server.state().calls("uploads.complete"), 0);
+    let session = &server.state().sessions()[0];
+    assert_eq!(session.status, SessionStatus::Failed);
+    assert_eq!(session.error_step.as_deref(), Some("transfer"));
+    assert!(
+        session
+            .error_message
+            .as_deref()
+            .is_some_and(|m| m.contains("storage.put: "))
+    );
+    assert_eq!(server.state().reserved_bytes(), 0);
+}
