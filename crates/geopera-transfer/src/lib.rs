@@ -7,7 +7,7 @@
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! # let server = geopera::dev_server::DevServer::start().await?;
+//! # let server = geopera_dev_server::DevServer::start().await?;
 //! # server.state().add_project("prj_demo");
 //! # let client = server.client_builder().build()?; // or geopera::Geopera::from_env()?
 //! # let dir = std::env::temp_dir().join(format!("geopera-transfer-doc-{}", std::process::id()));

@@ -6,8 +6,8 @@ mod support;
 use std::sync::Mutex;
 
 use geopera::RetryPolicy;
-use geopera::dev_server::{Fault, FaultKind, FaultTarget};
 use geopera::models::Descriptor;
+use geopera_dev_server::{Fault, FaultKind, FaultTarget};
 use geopera_transfer::progress::from_fn;
 use geopera_transfer::{
     DownloadOptions, ProgressEvent, download_asset, download_clip, download_descriptor,

@@ -6,7 +6,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 
 use geopera::RetryPolicy;
-use geopera::dev_server::{Fault, FaultKind, FaultTarget, SessionStatus};
+use geopera_dev_server::{Fault, FaultKind, FaultTarget, SessionStatus};
 use geopera_transfer::progress::from_fn;
 use geopera_transfer::{ProgressEvent, UploadOptions, upload_file, upload_files};
 use support::*;
