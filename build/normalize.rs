@@ -80,6 +80,7 @@ pub fn normalize(mut doc: Value) -> Result<Value> {
     check_error_responses(&mut doc)?;
     optional_request_bodies(&mut doc)?;
     name_inline_bodies(&mut doc)?;
+    seed_marks(&mut doc);
     download_descriptors(&mut doc)?;
     upload_completions(&mut doc)?;
     name_replaced_properties(&mut doc);
@@ -618,6 +619,28 @@ pub fn name_inline_bodies(doc: &mut Value) -> Result {
     Ok(())
 }
 
+/// The seed's operations whose results it documents as decoded JSON with known meaning:
+/// the download descriptors and the upload completion.
+const SEED_MARKS: [(&str, &str); 4] = [
+    ("items.asset.download", DESCRIPTOR_EXT),
+    ("clip.job.download", DESCRIPTOR_EXT),
+    ("clip.job.downloads", DESCRIPTOR_EXT),
+    ("uploads.complete", COMPLETION_EXT),
+];
+
+/// Marks the seed's operations ([`SEED_MARKS`]) in a document that does not mark them
+/// itself (the live API's document), so the SDK gives them the same types whichever
+/// document it is built from. A mark the document sets, true or false, is kept.
+pub fn seed_marks(doc: &mut Value) {
+    for (_, id, op) in operations_mut(doc) {
+        for (seed_id, ext) in SEED_MARKS {
+            if id.as_deref() == Some(seed_id) && !op.contains_key(ext) {
+                op.insert(ext.into(), Value::Bool(true));
+            }
+        }
+    }
+}
+
 /// The success body of an operation marked [`DESCRIPTOR_EXT`] becomes a reference to the
 /// [`DESCRIPTOR`] component (any JSON), so it gets a named type instead of a bare JSON value.
 /// A marked operation whose success body has a schema of its own fails: the mark would
@@ -1046,6 +1069,27 @@ mod tests {
                 .pointer("/components/schemas/SignedUrlInputFileName")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn the_seeds_operations_are_marked_in_any_document() {
+        let mut doc = json!({"openapi": "3.1.0", "paths": {
+            "/v1/op/uploads.complete": {"post": {"operationId": "uploads.complete",
+                "responses": {"200": {"content": {"application/json": {"schema": {}}}}}}},
+            "/v1/op/items.asset.download": {"post": {"operationId": "items.asset.download",
+                DESCRIPTOR_EXT: false,
+                "responses": {"200": {"content": {"application/json": {"schema": {}}}}}}}
+        }});
+        seed_marks(&mut doc);
+        let op = |id: &str| {
+            doc.pointer(&format!("/paths/~1v1~1op~1{id}/post"))
+                .cloned()
+                .unwrap()
+        };
+        assert_eq!(op("uploads.complete")[COMPLETION_EXT], true);
+        // A mark the document sets itself is kept, even false.
+        assert_eq!(op("items.asset.download")[DESCRIPTOR_EXT], false);
+        assert!(op("uploads.complete").get(DESCRIPTOR_EXT).is_none());
     }
 
     #[test]
