@@ -2,7 +2,7 @@
 //! client vs a hand-written minimal reqwest POST of the same JSON with the same headers on
 //! the same connection pool (`client.client.http_client()`), sequential, interleaved in
 //! rounds so drift hits every variant alike; then calls per second at 1, 16 and 128
-//! concurrent tasks (SDK, and raw for reference).
+//! concurrent tasks (the SDK's `ops` and fluent calls, and raw for reference).
 //!
 //! `cargo bench --bench calls` (release). Against an external dev server with
 //! `GEOPERA_API_URL` and `GEOPERA_API_TOKEN` (`benches/run.sh` does that), otherwise against
@@ -10,7 +10,8 @@
 //! - `GEOPERA_BENCH_CALLS`: sequential calls per variant (default 6000);
 //! - `GEOPERA_BENCH_ROUNDS`: interleaved rounds they are split into (default 60);
 //! - `GEOPERA_BENCH_SECS`: seconds per concurrency level (default 3; 0 skips that part);
-//! - `GEOPERA_BENCH_CONC`: variants measured at each concurrency level (default `ops,raw`;
+//! - `GEOPERA_BENCH_CONC`: variants measured at each concurrency level (default
+//!   `ops,fluent,raw`;
 //!   any of `raw,raw_timeout,ops,ops_no_retry,fluent,fluent_json`);
 //! - `GEOPERA_BENCH_ONLY`: `<variant>` runs `GEOPERA_BENCH_CALLS` sequential calls of one
 //!   variant and nothing else, `<variant>@<tasks>` runs it at that concurrency for
@@ -436,7 +437,8 @@ async fn sequential(
 }
 
 /// Calls per second at 1, 16 and 128 concurrent tasks, for each variant of
-/// `GEOPERA_BENCH_CONC` (default: the SDK's `ops` and raw reqwest). Each level runs in
+/// `GEOPERA_BENCH_CONC` (default: the SDK's `ops` and fluent calls and raw reqwest, the
+/// baseline of the ratios when it is among them, else the first). Each level runs in
 /// slices of half a second that alternate between the variants (order rotating), so load
 /// from elsewhere on the machine hits them alike.
 async fn concurrency(ctx: &Arc<Ctx>, results: &mut Results) {
@@ -445,16 +447,20 @@ async fn concurrency(ctx: &Arc<Ctx>, results: &mut Results) {
         return;
     }
     let variants: Vec<Variant> = env_string("GEOPERA_BENCH_CONC")
-        .unwrap_or_else(|| "ops,raw".into())
+        .unwrap_or_else(|| "ops,fluent,raw".into())
         .split(',')
         .map(Variant::parse)
         .collect();
+    let base = variants
+        .iter()
+        .position(|v| *v == Variant::Raw)
+        .unwrap_or(0);
     let slice = Duration::from_millis(500);
     let slices = (secs * 2).max(1) as usize;
     println!(
-        "\n## concurrency: {secs} s per level and variant in {slices} interleaved slices of 0.5 s, multi-thread runtime with {} workers\n| tasks | variant | calls/s | p50 µs | p99 µs | client CPU µs/call | calls/s vs {} |\n|---:|---|---:|---:|---:|---:|---:|",
+        "\n## concurrency: {secs} s per level and variant in {slices} interleaved slices of 0.5 s, multi-thread runtime with {} workers\n| tasks | variant | calls/s | p50 µs | p99 µs | client CPU µs/call | calls/s vs {base_key} | CPU vs {base_key} |\n|---:|---|---:|---:|---:|---:|---:|---:|",
         std::thread::available_parallelism().map_or(1, |n| n.get()),
-        variants[0].key()
+        base_key = variants[base].key()
     );
     for tasks in [1usize, 16, 128] {
         let mut acc: Vec<Throughput> = variants.iter().map(|_| Throughput::default()).collect();
@@ -468,16 +474,17 @@ async fn concurrency(ctx: &Arc<Ctx>, results: &mut Results) {
                 acc[i].add(run_tasks(ctx, variants[i], tasks, slice).await);
             }
         }
-        let first = acc[0].per_s();
+        let (base_per_s, base_cpu) = (acc[base].per_s(), acc[base].cpu_us());
         for (v, m) in variants.iter().zip(acc.iter_mut()) {
             m.latencies.sort_by(f64::total_cmp);
             let (p50, p99) = (quantile(&m.latencies, 0.5), quantile(&m.latencies, 0.99));
             println!(
-                "| {tasks} | {} | {:.0} | {p50:.1} | {p99:.1} | {:.1} | {:.3} |",
+                "| {tasks} | {} | {:.0} | {p50:.1} | {p99:.1} | {:.1} | {:.3} | {:.2} |",
                 v.key(),
                 m.per_s(),
                 m.cpu_us(),
-                m.per_s() / first
+                m.per_s() / base_per_s,
+                m.cpu_us() / base_cpu
             );
             let key = format!("conc.{tasks}.{}", v.key());
             results.set(&format!("{key}.calls_per_s"), m.per_s().round());

@@ -1,7 +1,9 @@
 """Calls per second of the official Python `geopera` package (2.1.0) doing the same
 sequential `uploads.progress` calls as `benches/calls.rs`, against the same dev server.
 
-Variants, interleaved in rounds like the Rust bench:
+Variants, interleaved in rounds like the Rust bench. Besides wall time, the process's own
+CPU time per call (`time.process_time`: user + system, all threads) is reported, the
+figure that the server's share of the machine does not blur.
   generated_shared  `geopera.api.operations.uploads_progress.sync(client=c, body=...)` with
                     one shared `AuthenticatedClient` (one httpx.Client, keep-alive): the fair
                     comparison with the Rust SDK
@@ -155,14 +157,17 @@ def main() -> int:
         for _ in range(50):
             fn()
     samples: dict[str, list[float]] = {key: [] for key, *_ in variants}
+    cpu_ns: dict[str, int] = {key: 0 for key, *_ in variants}
     rounds = max(1, args.rounds)
     for r in range(rounds):
         for k in range(len(variants)):
             key, _, fn, n = variants[(k + r) % len(variants)]
+            cpu = time.process_time_ns()
             for _ in range(max(1, n // rounds)):
                 t = time.perf_counter_ns()
                 fn()
                 samples[key].append((time.perf_counter_ns() - t) / 1000.0)
+            cpu_ns[key] += time.process_time_ns() - cpu
 
     uploads_fail.sync(
         client=shared,
@@ -185,18 +190,23 @@ def main() -> int:
         f"## Python geopera {got} (httpx {httpx.__version__}, CPython {results['python']}), sequential uploads.progress"
     )
     print(
-        "| variant | calls | median µs | p90 µs | calls/s |\n|---|---:|---:|---:|---:|"
+        "| variant | calls | median µs | p90 µs | calls/s | client CPU µs/call |\n"
+        "|---|---:|---:|---:|---:|---:|"
     )
     for key, label, _, _ in variants:
         s = sorted(samples[key])
         med = statistics.median(s)
         p90 = s[min(len(s) - 1, round((len(s) - 1) * 0.9))]
         per_s = len(s) / (sum(s) / 1e6)
-        print(f"| {label} | {len(s)} | {med:.1f} | {p90:.1f} | {per_s:.0f} |")
+        cpu_us = cpu_ns[key] / len(s) / 1000.0
+        print(
+            f"| {label} | {len(s)} | {med:.1f} | {p90:.1f} | {per_s:.0f} | {cpu_us:.1f} |"
+        )
         results[f"py.{key}.median_us"] = round(med, 2)
         results[f"py.{key}.p90_us"] = round(p90, 2)
         results[f"py.{key}.calls_per_s"] = round(per_s)
         results[f"py.{key}.calls"] = len(s)
+        results[f"py.{key}.cpu_us"] = round(cpu_us, 2)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             json.dump(results, f, indent=2)

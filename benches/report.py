@@ -1,11 +1,16 @@
 """Builds the markdown results table of `benches/run.sh` from the JSON files the benches
-wrote into the results directory: `python3 benches/report.py <dir> <bytes>`."""
+wrote into the results directory: `python3 benches/report.py <dir> <bytes>`.
+
+`python3 benches/report.py --runs <dir> <dir> <dir> ...` instead puts the call ratios of
+several runs (copies of that directory) side by side with their median, and judges the
+targets on the median."""
 
 from __future__ import annotations
 
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -44,7 +49,120 @@ def cpu_model() -> str:
     return platform.processor() or "?"
 
 
+def ratio(r: dict, num: str, den: str) -> float | None:
+    a, b = r.get(num), r.get(den)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)) and b:
+        return a / b
+    return None
+
+
+# (label, numerator key, denominator key, target: ("<=" | ">=", bound) or None)
+Target = tuple[str, float] | None
+RUN_RATIOS: list[tuple[str, str, str, Target]] = []
+for _prefix, _setting in (("seq", "multi-thread"), ("seq_ct", "current-thread")):
+    for _key, _name in (("ops", "`ops`"), ("fluent", "fluent")):
+        RUN_RATIOS.append(
+            (
+                f"sequential, {_setting}: {_name} / raw, median",
+                f"{_prefix}.{_key}.median_us",
+                f"{_prefix}.raw.median_us",
+                ("<=", 1.10),
+            )
+        )
+        RUN_RATIOS.append(
+            (
+                f"sequential, {_setting}: {_name} / raw, client CPU",
+                f"{_prefix}.{_key}.cpu_us",
+                f"{_prefix}.raw.cpu_us",
+                None,
+            )
+        )
+for _tasks in (1, 16, 128):
+    _judged = _tasks in (16, 128)
+    _level = f"{_tasks} task{'s' if _tasks > 1 else ''}"
+    for _key, _name in (("ops", "`ops`"), ("fluent", "fluent")):
+        RUN_RATIOS.append(
+            (
+                f"{_level}: {_name} / raw, calls/s",
+                f"conc.{_tasks}.{_key}.calls_per_s",
+                f"conc.{_tasks}.raw.calls_per_s",
+                (">=", 0.95) if _judged else None,
+            )
+        )
+        RUN_RATIOS.append(
+            (
+                f"{_level}: {_name} / raw, client CPU per call",
+                f"conc.{_tasks}.{_key}.cpu_us",
+                f"conc.{_tasks}.raw.cpu_us",
+                ("<=", 1.10) if _judged else None,
+            )
+        )
+RUN_RATIOS += [
+    (
+        "Rust `ops` / Python shared client, calls/s",
+        "seq.ops.calls_per_s",
+        "py.generated_shared.calls_per_s",
+        None,
+    ),
+    (
+        "Python shared client / Rust `ops`, client CPU per call",
+        "py.generated_shared.cpu_us",
+        "seq.ops.cpu_us",
+        None,
+    ),
+    (
+        "Python hand-written httpx / Rust raw, client CPU per call",
+        "py.httpx_raw.cpu_us",
+        "seq.raw.cpu_us",
+        None,
+    ),
+]
+# Absolute values shown side by side (µs per call), for the CPU comparison with Python.
+RUN_VALUES = [
+    ("client CPU µs/call, sequential: Rust `ops` / raw", "seq.ops.cpu_us", "seq.raw.cpu_us"),
+    (
+        "client CPU µs/call, sequential: Python shared client / httpx",
+        "py.generated_shared.cpu_us",
+        "py.httpx_raw.cpu_us",
+    ),
+]
+
+
+def runs_table(dirs: list[Path]) -> int:
+    rs = [load(d) for d in dirs]
+    runs = " | ".join(
+        f"run {i + 1} (load {r.get('loadavg_start', '?').split()[0]})"
+        for i, r in enumerate(rs)
+    )
+    print(f"| ratio | {runs} | median | target | result |")
+    print("|---|" + "---:|" * (len(rs) + 1) + "---|---|")
+    for label, num, den, target in RUN_RATIOS:
+        vals = [ratio(r, num, den) for r in rs]
+        got = [v for v in vals if v is not None]
+        if not got:
+            continue
+        med = statistics.median(got)
+        fmt = "{:.2f}" if "Python" in label or "Rust" in label else "{:.3f}"
+        cells = [fmt.format(v) if v is not None else "—" for v in vals]
+        if target is None:
+            t, res = "(report)", "—"
+        else:
+            op, bound = target
+            ok = med <= bound if op == "<=" else med >= bound
+            t = f"{'≤' if op == '<=' else '≥'} {bound:.2f}"
+            res = "**met**" if ok else "**missed**"
+        row = " | ".join(cells)
+        print(f"| {label} | {row} | {fmt.format(med)} | {t} | {res} |")
+    for label, a, b in RUN_VALUES:
+        cells = [f"{r[a]:.1f} / {r[b]:.1f}" if a in r and b in r else "—" for r in rs]
+        row = " | ".join(cells)
+        print(f"| {label} | {row} | | | |")
+    return 0
+
+
 def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--runs":
+        return runs_table([Path(a) for a in sys.argv[2:]])
     d = Path(sys.argv[1])
     size = int(sys.argv[2]) if len(sys.argv) > 2 else 1 << 30
     r = load(d)
@@ -88,6 +206,7 @@ def main() -> int:
             )
     if "py.generated_shared.calls_per_s" in r and "seq.ops.calls_per_s" in r:
         rust = r["seq.ops.calls_per_s"]
+        rust_cpu = r.get("seq.ops.cpu_us")
         for key, label in (
             (
                 "generated_shared",
@@ -98,28 +217,43 @@ def main() -> int:
             ("new_client", "Python, new AuthenticatedClient per call"),
         ):
             py = r[f"py.{key}.calls_per_s"]
+            py_cpu = r.get(f"py.{key}.cpu_us")
+            both_cpu = isinstance(py_cpu, (int, float)) and isinstance(
+                rust_cpu, (int, float)
+            )
             rows.append(
                 (
-                    f"calls/s, sequential: Rust SDK `ops` vs {label}",
-                    f"{rust:,.0f}/s",
-                    f"{py:,.0f}/s ({f(f'py.{key}.median_us', '{:.0f}')} µs median)",
-                    f"{rust / py:.2f}×",
+                    f"calls/s, sequential: Rust SDK `ops` vs {label} (client CPU µs/call)",
+                    f"{rust:,.0f}/s (CPU {f('seq.ops.cpu_us', '{:.1f}')})",
+                    f"{py:,.0f}/s ({f(f'py.{key}.median_us', '{:.0f}')} µs median; CPU {f(f'py.{key}.cpu_us', '{:.1f}')})",
+                    f"{rust / py:.2f}×"
+                    + (f" (Python CPU {py_cpu / rust_cpu:.1f}×)" if both_cpu else ""),
                     "(report)",
                     "—",
                 )
             )
     for tasks in (1, 16, 128):
         k = f"conc.{tasks}"
-        if f"{k}.ops.calls_per_s" in r and f"{k}.raw.calls_per_s" in r:
-            sdk, raw = r[f"{k}.ops.calls_per_s"], r[f"{k}.raw.calls_per_s"]
+        for key, label in (("ops", "SDK `ops`"), ("fluent", "SDK fluent")):
+            if f"{k}.{key}.calls_per_s" not in r or f"{k}.raw.calls_per_s" not in r:
+                continue
+            sdk, raw = r[f"{k}.{key}.calls_per_s"], r[f"{k}.raw.calls_per_s"]
+            cpu = r[f"{k}.{key}.cpu_us"] / r[f"{k}.raw.cpu_us"]
+            # The concurrency targets are judged on the median of three runs
+            # (`--runs`); one run's verdict is shown for information.
+            judged = tasks in (16, 128)
             rows.append(
                 (
-                    f"calls/s, {tasks} concurrent task{'s' if tasks > 1 else ''}: SDK `ops` vs raw reqwest",
-                    f"{sdk:,.0f}/s (p50 {f(k + '.ops.p50_us', '{:.0f}')} µs, p99 {f(k + '.ops.p99_us', '{:.0f}')} µs; CPU {f(k + '.ops.cpu_us', '{:.1f}')} µs/call)",
-                    f"{raw:,.0f}/s (CPU {f(k + '.raw.cpu_us', '{:.1f}')} µs/call)",
-                    f"{sdk / raw:.3f}",
-                    "(report)",
-                    "—",
+                    f"calls/s, {tasks} concurrent task{'s' if tasks > 1 else ''}: {label} vs raw reqwest (client CPU µs/call)",
+                    f"{sdk:,.0f}/s (p50 {f(f'{k}.{key}.p50_us', '{:.0f}')} µs, p99 {f(f'{k}.{key}.p99_us', '{:.0f}')} µs; CPU {f(f'{k}.{key}.cpu_us', '{:.1f}')})",
+                    f"{raw:,.0f}/s (CPU {f(k + '.raw.cpu_us', '{:.1f}')})",
+                    f"{sdk / raw:.3f} (CPU {cpu:.2f})",
+                    "≥ 0.95 (CPU ≤ 1.10), median of 3"
+                    if judged
+                    else "(report)",
+                    (verdict(sdk / raw >= 0.95 and cpu <= 1.10) + " (this run)")
+                    if judged
+                    else "—",
                 )
             )
     gib = size / (1 << 30)

@@ -7,7 +7,10 @@
 #   benches/run.sh --with-build-times   # also clean and incremental `cargo build` times
 #                                       # (a clean build in a fresh target dir: minutes)
 #   benches/run.sh --only-build-times   # just the build times
+#   benches/run.sh --only-calls         # just the call benches: Rust (sequential and
+#                                       # concurrent) and Python; no transfer, no peak RSS
 # Env:
+#   GEOPERA_BENCH_CONC    variants at each concurrency level (default ops,fluent,raw)
 #   GEOPERA_BENCH_BYTES   transfer/RSS file size in bytes (default 1073741824 = 1 GiB)
 #   GEOPERA_BENCH_CALLS   sequential calls per Rust variant (default 6000)
 #   GEOPERA_BENCH_SECS    seconds per concurrency level (default 3)
@@ -31,11 +34,13 @@ export CARGO_TERM_COLOR=never
 
 with_builds=0
 run_benches=1
+only_calls=0
 for arg in "$@"; do
     case "$arg" in
         --with-build-times) with_builds=1 ;;
         --only-build-times) with_builds=1; run_benches=0 ;;
-        -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --only-calls) only_calls=1 ;;
+        -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown argument $arg (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -146,7 +151,9 @@ log "building (release): dev server, examples large_file and download_asset, ben
 # features the dev-dependencies turn on.
 cargo build --release -p geopera-dev-server -p geopera --bin geopera-dev-server \
     --example large_file --example download_asset
-artifacts="$(cargo bench --no-run --bench calls --bench transfer --message-format=json)"
+bench_targets=(--bench calls)
+[[ $only_calls -eq 1 ]] || bench_targets+=(--bench transfer)
+artifacts="$(cargo bench --no-run "${bench_targets[@]}" --message-format=json)"
 bench_exe() {
     printf '%s\n' "$artifacts" | python3 -c '
 import json, sys
@@ -158,11 +165,15 @@ for line in sys.stdin:
         print(m["executable"])' "$1"
 }
 calls_exe="$(bench_exe calls)"
-transfer_exe="$(bench_exe transfer)"
 server_exe="$target_dir/release/geopera-dev-server"
 large_exe="$target_dir/release/examples/large_file"
 download_exe="$target_dir/release/examples/download_asset"
-for f in "$calls_exe" "$transfer_exe" "$server_exe" "$large_exe" "$download_exe"; do
+exes=("$calls_exe" "$server_exe")
+if [[ $only_calls -eq 0 ]]; then
+    transfer_exe="$(bench_exe transfer)"
+    exes+=("$transfer_exe" "$large_exe" "$download_exe")
+fi
+for f in "${exes[@]}"; do
     [[ -x "$f" ]] || { echo "run.sh: missing executable ${f:-(bench)}" >&2; exit 1; }
 done
 
@@ -170,6 +181,7 @@ done
 # Room for: the test file, the stored object plus its temp copy during an atomic replace,
 # a downloaded copy, and the RSS run's file and object: ~6x the size, plus slack.
 need_kb=$(( bytes / 1024 * 6 + 1048576 ))
+[[ $only_calls -eq 0 ]] || need_kb=65536   # the call benches store nothing big
 if [[ -n "${GEOPERA_BENCH_DIR:-}" ]]; then
     base="$GEOPERA_BENCH_DIR"
 elif [[ -d /dev/shm ]] && (( $(df -Pk /dev/shm | awk 'NR==2 {print $4}') > need_kb )); then
@@ -214,24 +226,26 @@ GEOPERA_BENCH_OUT="$out/calls.json" "$calls_exe" | tee "$out/calls.log"
 log "Python geopera $GEOPERA_PY_VERSION: the same sequential calls"
 "$py" "$root/benches/python_calls.py" --out "$out/python.json" | tee "$out/python.log"
 
-log "transfer: examples' streaming helpers vs curl, $bytes bytes"
-GEOPERA_BENCH_OUT="$out/transfer.json" GEOPERA_BENCH_BYTES="$bytes" GEOPERA_BENCH_DIR="$work/tmp" \
-    "$transfer_exe" | tee "$out/transfer.log"
+if [[ $only_calls -eq 0 ]]; then
+    log "transfer: examples' streaming helpers vs curl, $bytes bytes"
+    GEOPERA_BENCH_OUT="$out/transfer.json" GEOPERA_BENCH_BYTES="$bytes" GEOPERA_BENCH_DIR="$work/tmp" \
+        "$transfer_exe" | tee "$out/transfer.log"
 
-log "peak RSS: examples/large_file.rs uploading $bytes bytes, then download_asset fetching it"
-peak_kb() { sed -n 's/.*Maximum resident set size (kbytes): *\([0-9]*\).*/\1/p' "$1"; }
-TMPDIR="$work/tmp" GEOPERA_EXAMPLE_BYTES="$bytes" \
-    /usr/bin/time -v -o "$out/rss-upload.time" "$large_exe" | tee "$out/rss-upload.log"
-item_id="$(grep -o 'itm_[A-Za-z0-9_-]*' "$out/rss-upload.log" | head -1)"
-[[ -n "$item_id" ]] || { echo "run.sh: large_file printed no item id" >&2; exit 1; }
-# large_file makes large.tif, so the item's asset key is its stem.
-TMPDIR="$work/tmp" GEOPERA_ITEM_ID="$item_id" GEOPERA_ASSET_ID=large \
-    /usr/bin/time -v -o "$out/rss-download.time" "$download_exe" | tee "$out/rss-download.log"
-grep -q "streamed $bytes bytes" "$out/rss-download.log" || {
-    echo "run.sh: download_asset did not stream $bytes bytes" >&2; exit 1; }
-cat >"$out/rss.json" <<EOF
+    log "peak RSS: examples/large_file.rs uploading $bytes bytes, then download_asset fetching it"
+    peak_kb() { sed -n 's/.*Maximum resident set size (kbytes): *\([0-9]*\).*/\1/p' "$1"; }
+    TMPDIR="$work/tmp" GEOPERA_EXAMPLE_BYTES="$bytes" \
+        /usr/bin/time -v -o "$out/rss-upload.time" "$large_exe" | tee "$out/rss-upload.log"
+    item_id="$(grep -o 'itm_[A-Za-z0-9_-]*' "$out/rss-upload.log" | head -1)"
+    [[ -n "$item_id" ]] || { echo "run.sh: large_file printed no item id" >&2; exit 1; }
+    # large_file makes large.tif, so the item's asset key is its stem.
+    TMPDIR="$work/tmp" GEOPERA_ITEM_ID="$item_id" GEOPERA_ASSET_ID=large \
+        /usr/bin/time -v -o "$out/rss-download.time" "$download_exe" | tee "$out/rss-download.log"
+    grep -q "streamed $bytes bytes" "$out/rss-download.log" || {
+        echo "run.sh: download_asset did not stream $bytes bytes" >&2; exit 1; }
+    cat >"$out/rss.json" <<EOF
 {"rss.upload_kb": $(peak_kb "$out/rss-upload.time"), "rss.download_kb": $(peak_kb "$out/rss-download.time"), "rss.bytes": $bytes}
 EOF
+fi
 
 kill "$server_pid" 2>/dev/null || true
 wait "$server_pid" 2>/dev/null || true
