@@ -4,7 +4,8 @@
 //! 1. `build/normalize.rs`: 3.1 (FastAPI dialect) -> the 3.0 shape progenitor reads.
 //! 2. `build/generate.rs`: progenitor, over the document's success responses only
 //!    (`normalize::success_responses_only`) -> models and the low-level `Client`
-//!    (`progenitor.rs`).
+//!    (`progenitor.rs`), whose methods `build/streamline.rs` then rewrites in two places
+//!    (response headers moved, not cloned; `api-version` added by the `pre` hook).
 //! 3. `build/split_ops.rs`: one module per operation for `geopera::ops` and the operation
 //!    table `OPERATIONS` they all derive from (`ops.rs`).
 //!
@@ -18,6 +19,8 @@ mod generate;
 mod normalize;
 #[path = "build/split_ops.rs"]
 mod split_ops;
+#[path = "build/streamline.rs"]
+mod streamline;
 
 use std::path::{Path, PathBuf};
 
@@ -54,8 +57,9 @@ fn run(spec: &Path) -> Result<(), String> {
         .map_err(|e| format!("printing the normalised document: {e}"))?;
     write(&out.join("normalized.json"), &(normalized + "\n"))?;
 
-    let file = generate::generate(normalize::success_responses_only(doc.clone()))
+    let mut file = generate::generate(normalize::success_responses_only(doc.clone()))
         .map_err(|e| format!("generating: {e}"))?;
+    streamline::streamline(&mut file).map_err(|e| format!("streamlining: {e}"))?;
     write(
         &out.join("progenitor.rs"),
         &(BANNER.to_owned() + &prettyplease::unparse(&file)),

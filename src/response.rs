@@ -7,6 +7,7 @@ use std::ops::Deref;
 use progenitor_client::ResponseValue;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, HeaderName};
+use serde::de::DeserializeOwned;
 
 /// A successful response: status, headers, the number of attempts the call took and the
 /// parsed body. Derefs to the body.
@@ -151,4 +152,22 @@ const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// The `x-request-id` header, when present and printable.
 pub(crate) fn request_id(headers: &HeaderMap) -> Option<&str> {
     headers.get(X_REQUEST_ID).and_then(|v| v.to_str().ok())
+}
+
+/// Decodes a success response: what the generated methods call where progenitor's own code
+/// calls `ResponseValue::from_response` (`build/streamline.rs` puts it there). The same
+/// status, headers, body and errors, but the headers are moved out of the response, where
+/// progenitor clones them and drops the originals.
+pub(crate) async fn decode<T: DeserializeOwned, E>(
+    mut response: reqwest::Response,
+) -> Result<ResponseValue<T>, progenitor_client::Error<E>> {
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    let full = response
+        .bytes()
+        .await
+        .map_err(progenitor_client::Error::ResponseBodyError)?;
+    let inner = serde_json::from_slice(&full)
+        .map_err(|e| progenitor_client::Error::InvalidResponsePayload(full, e))?;
+    Ok(ResponseValue::new(inner, status, headers))
 }
