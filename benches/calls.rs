@@ -12,7 +12,7 @@
 //! - `GEOPERA_BENCH_SECS`: seconds per concurrency level (default 3; 0 skips that part);
 //! - `GEOPERA_BENCH_CONC`: variants measured at each concurrency level (default
 //!   `ops,fluent,raw`;
-//!   any of `raw,raw_timeout,ops,ops_no_retry,fluent,fluent_json`);
+//!   any of `raw,raw_timeout,ops,ops_no_retry,ops_boxed,fluent,fluent_json`);
 //! - `GEOPERA_BENCH_ONLY`: `<variant>` runs `GEOPERA_BENCH_CALLS` sequential calls of one
 //!   variant and nothing else, `<variant>@<tasks>` runs it at that concurrency for
 //!   `GEOPERA_BENCH_SECS` (for `perf record`);
@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 use geopera::models::{UploadFailInput, UploadInitiate, UploadOutput, UploadProgressInput};
 use geopera::{Geopera, RetryPolicy};
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderName, HeaderValue, USER_AGENT};
-use support::{Results, Target, env_string, env_u64, quantile};
+use support::{Results, Target, env_string, env_u64, median, quantile};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The headers the SDK sends on every API call (besides `content-type`, from `.json`).
@@ -130,17 +130,19 @@ enum Variant {
     OpsNoRetry,
     Fluent,
     FluentJson,
+    OpsBoxed,
 }
 
 impl Variant {
     /// Every variant, in table order.
-    const ALL: [Variant; 6] = [
+    const ALL: [Variant; 7] = [
         Variant::Raw,
         Variant::Ops,
         Variant::Fluent,
         Variant::FluentJson,
         Variant::OpsNoRetry,
         Variant::RawTimeout,
+        Variant::OpsBoxed,
     ];
 
     fn key(self) -> &'static str {
@@ -151,6 +153,7 @@ impl Variant {
             Variant::OpsNoRetry => "ops_no_retry",
             Variant::Fluent => "fluent",
             Variant::FluentJson => "fluent_json",
+            Variant::OpsBoxed => "ops_boxed",
         }
     }
 
@@ -169,6 +172,7 @@ impl Variant {
             Variant::OpsNoRetry => "SDK `ops` with `RetryPolicy::disabled()` (one attempt)",
             Variant::Fluent => "SDK fluent `client.uploads().progress(model)`",
             Variant::FluentJson => "SDK fluent `client.uploads().progress(json!)`",
+            Variant::OpsBoxed => "SDK `ops` future, boxed as the fluent call boxes it",
         }
     }
 
@@ -209,6 +213,12 @@ impl Variant {
                     .await
                     .expect("fluent call")
                     .id
+            }
+            Variant::OpsBoxed => {
+                let call: geopera::fluent::BoxFuture<'_, _> = Box::pin(
+                    geopera::ops::uploads_progress::send_detailed(&ctx.sdk.client, &ctx.input),
+                );
+                call.await.expect("boxed ops call").into_body().id
             }
             Variant::FluentJson => {
                 ctx.sdk
@@ -335,9 +345,15 @@ fn print_future_sizes(ctx: &Ctx) {
         &ctx.sdk.client,
         &ctx.input,
     ));
+    // The fluent call's future is boxed: its size is the allocation every call makes
+    // (glibc serves up to 1,032 bytes from a per-thread cache, bigger ones from the arena).
+    let fluent =
+        std::future::IntoFuture::into_future(ctx.sdk.uploads().progress(ctx.input.clone()));
+    let fluent_box = std::mem::size_of_val(&*fluent);
+    drop(fluent);
     println!(
         "\n## call future sizes: raw reqwest {raw} bytes, `ops::uploads_progress::send` {ops} bytes, \
-         `send_detailed` {ops_detailed} bytes (the fluent call boxes a `send_detailed` future)"
+         `send_detailed` {ops_detailed} bytes, the fluent call's boxed future {fluent_box} bytes"
     );
 }
 
@@ -458,7 +474,10 @@ async fn concurrency(ctx: &Arc<Ctx>, results: &mut Results) {
     let slice = Duration::from_millis(500);
     let slices = (secs * 2).max(1) as usize;
     println!(
-        "\n## concurrency: {secs} s per level and variant in {slices} interleaved slices of 0.5 s, multi-thread runtime with {} workers\n| tasks | variant | calls/s | p50 µs | p99 µs | client CPU µs/call | calls/s vs {base_key} | CPU vs {base_key} |\n|---:|---|---:|---:|---:|---:|---:|---:|",
+        "\n## concurrency: {secs} s per level and variant in {slices} interleaved slices of 0.5 s, multi-thread runtime with {} workers\n\
+         (paired: the median over rounds of the ratio to {base_key}'s slice of the same round)\n\
+         | tasks | variant | calls/s | p50 µs | p99 µs | client CPU µs/call | calls/s vs {base_key} | CPU vs {base_key} | paired calls/s | paired CPU |\n\
+         |---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         base_key = variants[base].key()
     );
@@ -468,18 +487,35 @@ async fn concurrency(ctx: &Arc<Ctx>, results: &mut Results) {
         for v in &variants {
             run_tasks(ctx, *v, tasks, Duration::from_millis(300)).await;
         }
+        // Per round (one slice of each variant, next to each other in time): each
+        // variant's calls/s and CPU per call as ratios to the baseline's slice of the same
+        // round. Their median is a paired figure that a burst of load from elsewhere in one
+        // slice moves less than the ratio of the totals.
+        let mut round_ratios: Vec<(Vec<f64>, Vec<f64>)> =
+            variants.iter().map(|_| (Vec::new(), Vec::new())).collect();
         for round in 0..slices {
+            let mut this_round: Vec<(f64, f64)> = vec![(f64::NAN, f64::NAN); variants.len()];
             for k in 0..variants.len() {
                 let i = (k + round) % variants.len();
-                acc[i].add(run_tasks(ctx, variants[i], tasks, slice).await);
+                let t = run_tasks(ctx, variants[i], tasks, slice).await;
+                this_round[i] = (t.per_s(), t.cpu_us());
+                acc[i].add(t);
+            }
+            let (b_per_s, b_cpu) = this_round[base];
+            for (i, (per_s, cpu)) in this_round.into_iter().enumerate() {
+                round_ratios[i].0.push(per_s / b_per_s);
+                round_ratios[i].1.push(cpu / b_cpu);
             }
         }
         let (base_per_s, base_cpu) = (acc[base].per_s(), acc[base].cpu_us());
-        for (v, m) in variants.iter().zip(acc.iter_mut()) {
+        for ((v, m), (per_s_ratios, cpu_ratios)) in
+            variants.iter().zip(acc.iter_mut()).zip(round_ratios.iter())
+        {
             m.latencies.sort_by(f64::total_cmp);
             let (p50, p99) = (quantile(&m.latencies, 0.5), quantile(&m.latencies, 0.99));
+            let (paired_per_s, paired_cpu) = (median(per_s_ratios), median(cpu_ratios));
             println!(
-                "| {tasks} | {} | {:.0} | {p50:.1} | {p99:.1} | {:.1} | {:.3} | {:.2} |",
+                "| {tasks} | {} | {:.0} | {p50:.1} | {p99:.1} | {:.1} | {:.3} | {:.2} | {paired_per_s:.3} | {paired_cpu:.2} |",
                 v.key(),
                 m.per_s(),
                 m.cpu_us(),
@@ -491,6 +527,8 @@ async fn concurrency(ctx: &Arc<Ctx>, results: &mut Results) {
             results.set(&format!("{key}.p50_us"), round2(p50));
             results.set(&format!("{key}.p99_us"), round2(p99));
             results.set(&format!("{key}.cpu_us"), round2(m.cpu_us()));
+            results.set(&format!("{key}.paired_calls_ratio"), round3(paired_per_s));
+            results.set(&format!("{key}.paired_cpu_ratio"), round3(paired_cpu));
         }
     }
     results.set("conc.secs", secs);
