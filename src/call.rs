@@ -29,72 +29,90 @@ use crate::{AuthenticatedClient, Error, Response};
 ///
 /// `attempt` is a plain closure over one lifetime, not an async closure: a higher-ranked
 /// `AsyncFn(&Client)` bound would make the call's future lose `Send` (a known limit of
-/// the compiler's auto-trait inference).
-pub(crate) async fn run<'a, T, F, Fut>(
+/// the compiler's auto-trait inference). A plain `fn` returning an `async move` block, not
+/// an `async fn`, which would keep each argument twice in the call's future.
+#[expect(
+    clippy::manual_async_fn,
+    reason = "an `async fn` keeps each argument twice in its future"
+)]
+pub(crate) fn run<'a, T, F, Fut>(
     client: &'a AuthenticatedClient,
     spec: &'static OperationSpec,
     attempt: F,
-) -> Result<Response<T>, Error>
+) -> impl Future<Output = Result<Response<T>, Error>> + 'a
 where
-    F: Fn(&'a Client) -> Fut,
+    T: 'a,
+    F: Fn(&'a Client) -> Fut + 'a,
     Fut: Future<Output = Result<ResponseValue<T>, GenError>> + 'a,
 {
-    let shared: &'a Shared = &client.shared;
-    let started = Instant::now();
-    let mut attempts: u32 = 0;
-    loop {
-        attempts = attempts.saturating_add(1);
-        // Field values are only evaluated when the span is enabled.
-        let span = tracing::debug_span!(
-            "geopera.call",
-            operation = %spec.id,
-            attempt = attempts,
-            status = Empty,
-            request_id = Empty,
-            latency_ms = Empty,
-        );
-        let result = if span.is_disabled() {
-            attempt(&shared.api).await
-        } else {
-            let sent = Instant::now();
-            let result = attempt(&shared.api).instrument(span.clone()).await;
-            span.record("latency_ms", millis(sent.elapsed()));
-            result
-        };
-        let outcome = match result {
-            Ok(value) => Ok(Response::from_generated(value, attempts)),
-            Err(e) => Err(Error::from_generated(spec, e)
-                .await
-                .without_credential(shared.api.inner().credential.secret())),
-        };
-        if !span.is_disabled() {
-            let (status, request_id) = match &outcome {
-                Ok(response) => (Some(response.status()), response.request_id()),
-                Err(error) => (error.status(), error.request_id()),
+    async move {
+        let shared: &'a Shared = &client.shared;
+        let started = Instant::now();
+        let mut attempts: u32 = 0;
+        loop {
+            attempts = attempts.saturating_add(1);
+            // Field values are only evaluated when the span is enabled.
+            let span = tracing::debug_span!(
+                "geopera.call",
+                operation = %spec.id,
+                attempt = attempts,
+                status = Empty,
+                request_id = Empty,
+                latency_ms = Empty,
+            );
+            // The blocks end what lives in them before the next `.await`: a local that outlived
+            // them would keep a slot of its own in every state of this future (every call's).
+            let delay = {
+                let outcome = {
+                    let result = if span.is_disabled() {
+                        attempt(&shared.api).await
+                    } else {
+                        let sent = Instant::now();
+                        let result = attempt(&shared.api).instrument(span.clone()).await;
+                        span.record("latency_ms", millis(sent.elapsed()));
+                        result
+                    };
+                    match result {
+                        Ok(value) => Ok(Response::from_generated(value, attempts)),
+                        // Boxed: building an error may read the error body, and that future is
+                        // bigger than the attempt's; inline, every call's future would be sized
+                        // for it. A failed attempt pays one allocation more.
+                        Err(e) => Err(Box::pin(Error::from_generated(spec, e))
+                            .await
+                            .without_credential(shared.api.inner().credential.secret())),
+                    }
+                };
+                if !span.is_disabled() {
+                    let (status, request_id) = match &outcome {
+                        Ok(response) => (Some(response.status()), response.request_id()),
+                        Err(error) => (error.status(), error.request_id()),
+                    };
+                    if let Some(status) = status {
+                        span.record("status", status.as_u16());
+                    }
+                    if let Some(id) = request_id {
+                        span.record("request_id", id);
+                    }
+                }
+                let Err(error) = &outcome else {
+                    return outcome;
+                };
+                let safe = spec.idempotent || shared.retry.retry_non_idempotent;
+                let Verdict::Retry { reason, after } = retry::classify(error, safe) else {
+                    return outcome;
+                };
+                let Some(delay) = shared.retry.next_delay(attempts, started.elapsed(), after)
+                else {
+                    return outcome;
+                };
+                span.in_scope(|| {
+                    tracing::debug!(reason, delay_ms = millis(delay), "retrying");
+                });
+                delay
             };
-            if let Some(status) = status {
-                span.record("status", status.as_u16());
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
             }
-            if let Some(id) = request_id {
-                span.record("request_id", id);
-            }
-        }
-        let Err(error) = &outcome else {
-            return outcome;
-        };
-        let safe = spec.idempotent || shared.retry.retry_non_idempotent;
-        let Verdict::Retry { reason, after } = retry::classify(error, safe) else {
-            return outcome;
-        };
-        let Some(delay) = shared.retry.next_delay(attempts, started.elapsed(), after) else {
-            return outcome;
-        };
-        span.in_scope(|| {
-            tracing::debug!(reason, delay_ms = millis(delay), "retrying");
-        });
-        drop(outcome);
-        if !delay.is_zero() {
-            tokio::time::sleep(delay).await;
         }
     }
 }
