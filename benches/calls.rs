@@ -12,7 +12,7 @@
 //! - `GEOPERA_BENCH_SECS`: seconds per concurrency level (default 3; 0 skips that part);
 //! - `GEOPERA_BENCH_CONC`: variants measured at each concurrency level (default
 //!   `ops,fluent,raw`;
-//!   any of `raw,raw_timeout,ops,ops_no_retry,ops_boxed,fluent,fluent_json`);
+//!   any of `raw,raw_timeout,ops,ops_no_retry,ops_no_timeout,ops_boxed,fluent,fluent_json`);
 //! - `GEOPERA_BENCH_ONLY`: `<variant>` runs `GEOPERA_BENCH_CALLS` sequential calls of one
 //!   variant and nothing else, `<variant>@<tasks>` runs it at that concurrency for
 //!   `GEOPERA_BENCH_SECS` (for `perf record`);
@@ -44,6 +44,7 @@ struct RawHeaders {
 struct Ctx {
     sdk: Geopera,
     sdk_no_retry: geopera::AuthenticatedClient,
+    sdk_no_timeout: geopera::AuthenticatedClient,
     http: reqwest::Client,
     url: String,
     headers: RawHeaders,
@@ -68,8 +69,16 @@ impl Ctx {
         let mut authorization =
             HeaderValue::from_str(&format!("Bearer {token}")).expect("token as a header");
         authorization.set_sensitive(true);
+        let sdk_no_timeout = geopera::AuthenticatedClient::builder()
+            .base_url(base_url)
+            .token(token)
+            .http_client(sdk.client.http_client().clone())
+            .timeout(None)
+            .build()
+            .expect("building the SDK client without a timeout");
         Ctx {
             sdk_no_retry: sdk.client.with_retry_policy(RetryPolicy::disabled()),
+            sdk_no_timeout,
             http: sdk.client.http_client().clone(),
             url: format!("{base_url}/v1/op/uploads.progress"),
             headers: RawHeaders {
@@ -131,11 +140,12 @@ enum Variant {
     Fluent,
     FluentJson,
     OpsBoxed,
+    OpsNoTimeout,
 }
 
 impl Variant {
     /// Every variant, in table order.
-    const ALL: [Variant; 7] = [
+    const ALL: [Variant; 8] = [
         Variant::Raw,
         Variant::Ops,
         Variant::Fluent,
@@ -143,6 +153,7 @@ impl Variant {
         Variant::OpsNoRetry,
         Variant::RawTimeout,
         Variant::OpsBoxed,
+        Variant::OpsNoTimeout,
     ];
 
     fn key(self) -> &'static str {
@@ -154,6 +165,7 @@ impl Variant {
             Variant::Fluent => "fluent",
             Variant::FluentJson => "fluent_json",
             Variant::OpsBoxed => "ops_boxed",
+            Variant::OpsNoTimeout => "ops_no_timeout",
         }
     }
 
@@ -173,6 +185,7 @@ impl Variant {
             Variant::Fluent => "SDK fluent `client.uploads().progress(model)`",
             Variant::FluentJson => "SDK fluent `client.uploads().progress(json!)`",
             Variant::OpsBoxed => "SDK `ops` future, boxed as the fluent call boxes it",
+            Variant::OpsNoTimeout => "SDK `ops` on a client with `timeout(None)` (same pool)",
         }
     }
 
@@ -212,6 +225,12 @@ impl Variant {
                     .progress(ctx.input.clone())
                     .await
                     .expect("fluent call")
+                    .id
+            }
+            Variant::OpsNoTimeout => {
+                geopera::ops::uploads_progress::send(&ctx.sdk_no_timeout, &ctx.input)
+                    .await
+                    .expect("ops call, no timeout")
                     .id
             }
             Variant::OpsBoxed => {

@@ -84,10 +84,13 @@ for _tasks in (1, 16, 128):
         ("ops", "`ops`"),
         ("fluent", "fluent"),
         ("raw_timeout", "raw + 60 s timeout"),
+        ("ops_no_timeout", "`ops` with `timeout(None)`"),
+        ("ops_boxed", "`ops` future boxed"),
     ):
-        # raw_timeout (when GEOPERA_BENCH_CONC has it) is a diagnostic: the SDK's
-        # per-attempt timeout on raw reqwest, no target.
-        _target = _judged and _key != "raw_timeout"
+        # The last three (when GEOPERA_BENCH_CONC has them) are diagnostics, no target:
+        # the SDK's per-attempt timeout on raw reqwest, the SDK without it, and the
+        # fluent call's box alone.
+        _target = _judged and _key in ("ops", "fluent")
         RUN_RATIOS.append(
             (
                 f"{_level}: {_name} / raw, calls/s",
@@ -219,6 +222,8 @@ def main() -> int:
             ("fluent", "SDK fluent `uploads().progress(model)`"),
             ("fluent_json", "SDK fluent `uploads().progress(json!)`"),
             ("ops_no_retry", "SDK `ops`, `RetryPolicy::disabled()`"),
+            ("ops_no_timeout", "SDK `ops`, `timeout(None)`"),
+            ("ops_boxed", "SDK `ops` future boxed"),
             ("raw_timeout", "raw reqwest + 60 s timeout"),
         ):
             if f"{prefix}.{key}.median_us" not in r:
@@ -270,6 +275,8 @@ def main() -> int:
             ("ops", "SDK `ops`"),
             ("fluent", "SDK fluent"),
             ("raw_timeout", "raw reqwest + 60 s timeout"),
+            ("ops_no_timeout", "SDK `ops`, `timeout(None)`"),
+            ("ops_boxed", "SDK `ops` future boxed"),
         ):
             if f"{k}.{key}.calls_per_s" not in r or f"{k}.raw.calls_per_s" not in r:
                 continue
@@ -277,7 +284,7 @@ def main() -> int:
             cpu = r[f"{k}.{key}.cpu_us"] / r[f"{k}.raw.cpu_us"]
             # The concurrency targets are judged on the median of three runs
             # (`--runs`); one run's verdict is shown for information.
-            judged = tasks in (16, 128) and key != "raw_timeout"
+            judged = tasks in (16, 128) and key in ("ops", "fluent")
             rows.append(
                 (
                     f"calls/s, {tasks} concurrent task{'s' if tasks > 1 else ''}: {label} vs raw reqwest (client CPU µs/call)",
