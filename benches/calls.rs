@@ -491,12 +491,16 @@ async fn concurrency(ctx: &Arc<Ctx>, results: &mut Results) {
         .position(|v| *v == Variant::Raw)
         .unwrap_or(0);
     let slice = Duration::from_millis(500);
-    let slices = (secs * 2).max(1) as usize;
+    // Rounds rotate the order, so a whole number of rotations gives every variant every
+    // place in a round equally often (the first slice of a level, say): the count is
+    // rounded up to a multiple of the number of variants.
+    let slices = (secs * 2).max(1).div_ceil(variants.len() as u64) as usize * variants.len();
     println!(
-        "\n## concurrency: {secs} s per level and variant in {slices} interleaved slices of 0.5 s, multi-thread runtime with {} workers\n\
+        "\n## concurrency: {:.1} s per level and variant in {slices} interleaved slices of 0.5 s, multi-thread runtime with {} workers\n\
          (paired: the median over rounds of the ratio to {base_key}'s slice of the same round)\n\
          | tasks | variant | calls/s | p50 µs | p99 µs | client CPU µs/call | calls/s vs {base_key} | CPU vs {base_key} | paired calls/s | paired CPU |\n\
          |---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        slices as f64 / 2.0,
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         base_key = variants[base].key()
     );
@@ -551,6 +555,7 @@ async fn concurrency(ctx: &Arc<Ctx>, results: &mut Results) {
         }
     }
     results.set("conc.secs", secs);
+    results.set("conc.slices", slices as u64);
 }
 
 /// What the slices of one variant at one level add up to.
