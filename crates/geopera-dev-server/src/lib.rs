@@ -26,6 +26,7 @@ mod downloads;
 mod entropy;
 pub(crate) mod error;
 mod faults;
+mod flags;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -45,6 +46,7 @@ pub(crate) mod validate;
 
 pub use config::DevConfig;
 pub use faults::{Fault, FaultKind, FaultTarget};
+pub use flags::{Flags, run};
 pub use records::{
     AssetSnapshot, DemoIds, EgressRecord, ItemSnapshot, SessionSnapshot, SessionStatus, SignedFile,
 };
