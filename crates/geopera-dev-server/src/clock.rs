@@ -1,7 +1,8 @@
-//! Wall-clock helpers: Unix seconds now, expiry instants, and RFC 3339 formatting without a
-//! date library. Nothing here can overflow: sums saturate and instants are capped at
+//! Wall-clock helpers: Unix seconds now, expiry instants, and their RFC 3339 form (chrono, as
+//! in the SDK). Nothing here can overflow: sums saturate and instants are capped at
 //! [`LAST_SECOND`], whatever TTL a caller configures.
 
+use chrono::{DateTime, SecondsFormat};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// 9999-12-31T23:59:59Z, the last instant RFC 3339's four-digit year can write: the cap
@@ -24,31 +25,11 @@ pub(super) fn expiry(now: u64, ttl: Duration) -> u64 {
 /// Formats Unix seconds as an RFC 3339 UTC timestamp, e.g. `2023-11-14T22:13:20Z`; instants
 /// past [`LAST_SECOND`] are written as it.
 pub(super) fn rfc3339(secs: u64) -> String {
-    let secs = secs.min(LAST_SECOND);
-    // At most 2,932,896 days: every step below stays far inside i64.
-    let days = i64::try_from(secs / 86_400).unwrap_or(0);
-    let rem = secs % 86_400;
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3_600,
-        rem % 3_600 / 60,
-        rem % 60
-    )
-}
-
-/// Days since 1970-01-01 to a proleptic Gregorian (year, month, day); Howard Hinnant's algorithm.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    // LAST_SECOND fits an i64 and chrono's range, so neither fallback is ever taken.
+    let secs = i64::try_from(secs.min(LAST_SECOND)).unwrap_or(0);
+    DateTime::from_timestamp(secs, 0)
+        .unwrap_or(DateTime::UNIX_EPOCH)
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 #[cfg(test)]
