@@ -119,9 +119,44 @@ impl Geopera {
         crate::Geopera::builder()
     }
 
-    /// The async client this one wraps, for code that is async after all.
+    /// The async client this one wraps, for code that is async after all (run it with
+    /// [`Geopera::block_on`]).
     pub fn as_async(&self) -> &crate::Geopera {
         &self.inner
+    }
+
+    /// Runs `future` to completion on the runtime every call of this client runs on, and
+    /// returns its output: for async code built on the wrapped client ([`as_async`]),
+    /// such as a crate that moves the bytes of signed URLs, or your own PUT through
+    /// `client.client.http_client()`. A connection the pool opens stays tied to the
+    /// runtime that opened it, so a future that uses this client's pool must run here,
+    /// not on a runtime of its own.
+    ///
+    /// Inside an async runtime it returns [`Error::BlockingInRuntime`] naming
+    /// `operation`, without polling `future`, as every blocking call does.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), geopera::Error> {
+    /// use geopera::models::{AssetDownloadInput, Descriptor};
+    ///
+    /// let client = geopera::blocking::Geopera::from_env()?;
+    /// // Two downloads resolved at once, from synchronous code.
+    /// let (a, b): (Descriptor, Descriptor) = client.block_on("items.asset.download", async {
+    ///     let items = client.as_async().items();
+    ///     let a = items.asset().download(AssetDownloadInput::new("it_1", "visual"));
+    ///     let b = items.asset().download(AssetDownloadInput::new("it_2", "visual"));
+    ///     tokio::try_join!(a.into_future(), b.into_future())
+    /// })?;
+    /// # let _ = (a, b); Ok(()) }
+    /// ```
+    ///
+    /// [`as_async`]: Geopera::as_async
+    pub fn block_on<T>(
+        &self,
+        operation: impl Into<Cow<'static, str>>,
+        future: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        block_on(operation, future)
     }
 
     /// The `uploads.*` operations.

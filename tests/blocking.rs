@@ -214,3 +214,50 @@ async fn the_blocking_fluent_client_inside_a_runtime_is_an_error_not_a_panic() {
     assert!(matches!(e, Error::BlockingInRuntime { .. }), "{e:?}");
     assert!(server.requests().is_empty());
 }
+
+/// `block_on` runs async code built on the wrapped client on the blocking client's own
+/// runtime: its calls share the pool with the blocking calls before and after it.
+#[test]
+fn block_on_runs_async_code_on_the_clients_runtime() {
+    let (server, thread, stop) = server_on_its_own_runtime();
+    for id in ["u1", "u2", "u3", "u4"] {
+        server.reply(Reply::json(200, json!({"id": id})));
+    }
+    let client = geopera::blocking::Geopera::from(server.client());
+    let progress = |id: &str| UploadProgressInput::new(id, "uploading", 1);
+    client.uploads().progress(progress("a")).send().unwrap();
+    let (first, second) = client
+        .block_on("uploads.progress", async {
+            let uploads = client.as_async().uploads();
+            tokio::try_join!(
+                uploads.progress(progress("b")).into_future(),
+                uploads.progress(progress("c")).into_future(),
+            )
+        })
+        .unwrap();
+    let mut ids = [first.id, second.id];
+    ids.sort();
+    assert_eq!(ids, ["u2", "u3"]);
+    let last = client.uploads().progress(progress("d")).send().unwrap();
+    assert_eq!(last.id, "u4");
+    assert_eq!(server.requests().len(), 4);
+    stop.send(()).unwrap();
+    thread.join().unwrap();
+}
+
+#[tokio::test]
+async fn block_on_inside_a_runtime_is_an_error_and_never_polls_the_future() {
+    let server = Scripted::start().await;
+    let client = geopera::blocking::Geopera::from(server.client());
+    let polled = std::sync::atomic::AtomicBool::new(false);
+    let e = client
+        .block_on("storage.put", async {
+            polled.store(true, std::sync::atomic::Ordering::SeqCst);
+            Ok(())
+        })
+        .unwrap_err();
+    assert!(matches!(e, Error::BlockingInRuntime { .. }), "{e:?}");
+    assert_eq!(e.operation(), "storage.put");
+    assert!(!polled.load(std::sync::atomic::Ordering::SeqCst));
+    assert!(server.requests().is_empty());
+}
