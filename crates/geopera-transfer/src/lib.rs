@@ -55,7 +55,11 @@
 //! local files' errors are `Io`. None of them shows a signed URL's query.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "blocking")]
+#[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
+pub mod blocking;
 mod download;
 pub mod progress;
 mod storage;
