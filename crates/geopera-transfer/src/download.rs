@@ -507,7 +507,29 @@ async fn write_on_blocking_thread(
 
 #[cfg(test)]
 mod tests {
-    use super::content_range;
+    use super::{BUFFERS, content_range, write_on_blocking_thread};
+
+    /// A disk that fails while the body keeps coming ends the write with the disk's error;
+    /// nothing waits forever on the failed writer.
+    #[tokio::test]
+    async fn a_failing_disk_ends_the_write_instead_of_hanging() {
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .expect("/dev/full");
+        let chunk = bytes::Bytes::from(vec![1u8; 1 << 20]);
+        let body = futures_util::stream::iter(
+            std::iter::repeat_n(chunk, 4 * BUFFERS).map(Ok::<_, geopera::reqwest::Error>),
+        );
+        let (written, failure) = tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            write_on_blocking_thread(body, file, 0, |_| {}),
+        )
+        .await
+        .expect("the write gave up instead of hanging");
+        assert!(written.is_err(), "{written:?}");
+        assert!(failure.is_none());
+    }
 
     #[test]
     fn content_ranges_are_read_strictly() {

@@ -70,5 +70,5 @@ pub use progress::{NoProgress, Progress, ProgressEvent};
 pub use storage::content_type_for;
 pub use upload::{
     DEFAULT_CONCURRENCY, DEFAULT_MAX_SIGNATURES, UploadOptions, UploadResult, UploadedFile,
-    upload_file, upload_files,
+    put_file, upload_file, upload_files,
 };

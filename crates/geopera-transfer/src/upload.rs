@@ -411,6 +411,30 @@ impl Context<'_> {
     }
 }
 
+/// PUTs the file at `path` to a signed upload URL you hold (from `uploads.signed_url` or
+/// [`geopera::UploadSession::sign`]), streamed from disk, and returns the bytes sent: the
+/// single PUT that [`upload_files`] makes for each file, for callers who run the session
+/// themselves. It is one attempt: no retry, no signing again after a 403.
+pub async fn put_file(
+    client: &Geopera,
+    url: &SignedUrl,
+    path: impl AsRef<Path>,
+    content_type: &str,
+) -> Result<u64, Error> {
+    let path = path.as_ref();
+    let meta = tokio::fs::metadata(path)
+        .await
+        .map_err(|e| storage::io(PUT, with_path(e, path)))?;
+    let file = Planned {
+        path: path.to_path_buf(),
+        file_name: String::new(),
+        content_type: content_type.to_owned(),
+        bytes: meta.len(),
+    };
+    put(client.client.http_client(), url, &file, |_| {}).await?;
+    Ok(file.bytes)
+}
+
 /// The size of each read from disk handed to the connection.
 const CHUNK: usize = 256 * 1024;
 

@@ -331,3 +331,80 @@ async fn one_failed_file_of_many_means_no_complete_and_a_failed_session() {
     );
     assert_eq!(server.state().reserved_bytes(), 0);
 }
+
+#[tokio::test]
+async fn urls_that_are_expired_when_used_fail_after_the_signature_budget() {
+    let server = geopera_dev_server::DevServer::start_with(
+        geopera_dev_server::DevConfig::default().url_ttl(std::time::Duration::ZERO),
+    )
+    .await
+    .expect("dev server");
+    server.state().add_project(PROJECT);
+    let client = server
+        .client_builder()
+        .retry_policy(quick_retries())
+        .build()
+        .expect("client");
+    let dir = Scratch::new("upload-expired");
+    let path = dir.path("a.tif");
+    write(&path, &bytes(1000, 6));
+    let e = upload_file(
+        &client,
+        PROJECT,
+        &path,
+        UploadOptions::default().max_signatures(2),
+    )
+    .await
+    .expect_err("every URL is expired");
+    assert_eq!((e.operation(), e.status_code()), ("storage.put", Some(403)));
+    let text = format!("{e} {e:?}");
+    assert!(!text.contains("Signature="), "{text}");
+    assert_eq!(server.state().calls("uploads.signed_url"), 2);
+    assert_eq!(server.state().sessions()[0].status, SessionStatus::Failed);
+    assert_eq!(server.state().reserved_bytes(), 0);
+}
+
+#[tokio::test]
+async fn put_file_is_one_streamed_put_into_a_session_you_run() {
+    let (server, client) = dev().await;
+    let dir = Scratch::new("upload-put-file");
+    let data = bytes(700_000, 7);
+    let path = dir.path("scene.tif");
+    write(&path, &data);
+    let session = client
+        .uploads()
+        .session(geopera::models::UploadInitiate::for_files(
+            PROJECT,
+            [data.len() as u64],
+        ))
+        .await
+        .expect("session");
+    let signed = session.sign("scene.tif", "image/tiff").await.expect("sign");
+    server.state().inject(
+        FaultTarget::ObjectPut,
+        Fault::new(
+            1,
+            FaultKind::Status {
+                status: 403,
+                retry_after: None,
+            },
+        ),
+    );
+    let e = geopera_transfer::put_file(&client, &signed.upload_url, &path, "image/tiff")
+        .await
+        .expect_err("one attempt: the 403 is returned");
+    assert_eq!((e.operation(), e.status_code()), ("storage.put", Some(403)));
+    let sent = geopera_transfer::put_file(&client, &signed.upload_url, &path, "image/tiff")
+        .await
+        .expect("put");
+    assert_eq!(sent, data.len() as u64);
+    let done = session.complete().await.expect("complete");
+    let item = server
+        .state()
+        .item(done.item_ids()[0])
+        .expect("the new item");
+    assert_eq!(
+        (item.assets[0].size, item.assets[0].content_type.as_str()),
+        (data.len() as u64, "image/tiff")
+    );
+}
