@@ -1,8 +1,9 @@
-//! Transfer throughput: a file made on disk (1 GiB by default) uploaded with the examples'
-//! streaming PUT helper (`examples/common/mod.rs`, `put_file`) vs `curl -T` to a freshly
-//! signed URL of the same session and file name with the same content type, then
-//! downloaded with the examples' streaming GET helper (`get_to_file`) vs `curl -o` from a
-//! freshly signed `items.asset.download` URL. Rounds alternate which tool goes first.
+//! Transfer throughput: a file made on disk (1 GiB by default) uploaded with
+//! geopera-transfer's streaming PUT (`put_file`) vs `curl -T` to a freshly signed URL of
+//! the same session and file name with the same content type, then downloaded with
+//! geopera-transfer's `download_descriptor` (a temporary file beside the destination,
+//! length-checked, synced and renamed) vs `curl -o` from a freshly signed
+//! `items.asset.download` URL. Rounds alternate which tool goes first.
 //!
 //! `cargo bench --bench transfer` (release). Against an external dev server with
 //! `GEOPERA_API_URL` and `GEOPERA_API_TOKEN` (`benches/run.sh` starts a separate release
@@ -14,16 +15,14 @@
 //! Every transfer is checked (HTTP status, byte count) and the first download of each tool
 //! is compared byte for byte with the original, outside the timed part.
 
-#[path = "../examples/common/mod.rs"]
-mod common;
 mod support;
 
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
-use common::Progress;
 use geopera::models::{AssetDownloadInput, UploadInitiate};
+use geopera_transfer::DownloadOptions;
 use support::{Results, Target, env_string, env_u64, median};
 
 const FILE_NAME: &str = "bench.tif";
@@ -35,7 +34,7 @@ enum Tool {
     Sdk,
     Curl,
     /// Download experiments (`GEOPERA_BENCH_EXPERIMENTS=1`), to find where the time goes:
-    /// the helper's stream written in place under `block_in_place` (no writer thread),
+    /// the library's stream written in place under `block_in_place` (no writer thread),
     SdkInPlace,
     /// the same stream read and dropped (no file at all),
     SdkDiscard,
@@ -99,9 +98,7 @@ async fn run(target: &Target, bytes: u64, rounds: usize, curl_version: &str) -> 
     let scratch = Scratch::new();
     let source = scratch.0.join(FILE_NAME);
     let made = Instant::now();
-    common::make_test_file(&source, bytes)
-        .await
-        .expect("making the test file");
+    make_test_file(&source, bytes).expect("making the test file");
     println!(
         "## transfer: {bytes} bytes ({:.2} GiB), {rounds} rounds per tool and direction, files in {}{}\n{curl_version}\n(test file made in {:.1}s)",
         bytes as f64 / (1u64 << 30) as f64,
@@ -115,7 +112,6 @@ async fn run(target: &Target, bytes: u64, rounds: usize, curl_version: &str) -> 
     );
 
     let client = target.client();
-    let http = client.client.http_client();
     let session = client
         .uploads()
         .session(UploadInitiate::for_files(&target.project_id, [bytes]))
@@ -137,12 +133,11 @@ async fn run(target: &Target, bytes: u64, rounds: usize, curl_version: &str) -> 
                     unreachable!("a download experiment")
                 }
                 Tool::Sdk => {
-                    let sent = common::put_file(
-                        http,
+                    let sent = geopera_transfer::put_file(
+                        &client,
                         &signed.upload_url,
                         &source,
                         CONTENT_TYPE,
-                        &Progress::default(),
                     )
                     .await
                     .unwrap_or_else(|e| panic!("SDK PUT: {e}"));
@@ -156,7 +151,7 @@ async fn run(target: &Target, bytes: u64, rounds: usize, curl_version: &str) -> 
                         source.display().to_string(),
                         "-H".into(),
                         format!("Content-Type: {CONTENT_TYPE}"),
-                        // No `Expect: 100-continue` round trip (the SDK helper sends none).
+                        // No `Expect: 100-continue` round trip (geopera-transfer sends none).
                         "-H".into(),
                         "Expect:".into(),
                         "-o".into(),
@@ -208,11 +203,17 @@ async fn run(target: &Target, bytes: u64, rounds: usize, curl_version: &str) -> 
             let started = Instant::now();
             match tool {
                 Tool::Sdk => {
-                    common::get_to_file(http, &url, &target_file, &Progress::default())
-                        .await
-                        .unwrap_or_else(|e| panic!("SDK GET: {e}"));
+                    geopera_transfer::download_descriptor(
+                        &client,
+                        &descriptor,
+                        &target_file,
+                        DownloadOptions::default(),
+                    )
+                    .await
+                    .unwrap_or_else(|e| panic!("SDK GET: {e}"));
                 }
                 Tool::SdkInPlace | Tool::SdkDiscard => {
+                    let http = client.client.http_client();
                     let (chunks, largest) = get_experiment(tool, http, &url, &target_file).await;
                     if tool == Tool::SdkDiscard {
                         println!(
@@ -253,9 +254,7 @@ async fn run(target: &Target, bytes: u64, rounds: usize, curl_version: &str) -> 
             }
             if !discarded && !verified.contains(&tool) {
                 assert!(
-                    common::same_bytes(&source, &target_file)
-                        .await
-                        .expect("comparing files"),
+                    same_bytes(&source, &target_file).expect("comparing files"),
                     "{} download differs from the original",
                     name(tool)
                 );
@@ -273,7 +272,7 @@ async fn run(target: &Target, bytes: u64, rounds: usize, curl_version: &str) -> 
     let _ = std::fs::remove_file(&target_file);
 
     println!(
-        "\n| direction | SDK helper MB/s (median) | curl MB/s (median) | SDK/curl | target ≥ 0.80 |\n|---|---:|---:|---:|---|"
+        "\n| direction | geopera-transfer MB/s (median) | curl MB/s (median) | SDK/curl | target ≥ 0.80 |\n|---|---:|---:|---:|---|"
     );
     for (dir, runs) in [("upload", &up), ("download", &down)] {
         let rate = |t: Tool| {
@@ -306,7 +305,7 @@ async fn run(target: &Target, bytes: u64, rounds: usize, curl_version: &str) -> 
         (
             Tool::SdkInPlace,
             "in_place",
-            "the helper's stream written in place under block_in_place",
+            "the library's stream written in place under block_in_place",
         ),
         (
             Tool::SdkDiscard,
@@ -357,7 +356,7 @@ fn rotate(tools: &[Tool], round: usize) -> Vec<Tool> {
         .collect()
 }
 
-/// The download experiments: the stream `common::get_to_file` reads, written with
+/// The download experiments: the stream `download_descriptor` reads, written with
 /// `std::fs` in place under `block_in_place` (no writer thread), or dropped. Returns the
 /// number of body chunks and the largest one.
 async fn get_experiment(
@@ -406,4 +405,48 @@ async fn curl(args: Vec<String>) {
         .expect("curl task")
         .expect("running curl");
     assert!(status.success(), "curl failed: {status}");
+}
+
+/// Writes a deterministic test file of `len` bytes that starts like a little-endian TIFF.
+fn make_test_file(path: &std::path::Path, len: u64) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let mut block = vec![0u8; 256 * 1024];
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut written = 0u64;
+    while written < len {
+        for b in block.iter_mut() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            *b = seed as u8;
+        }
+        if written == 0 {
+            block[..4].copy_from_slice(b"II*\0");
+        }
+        let n = (len - written).min(block.len() as u64) as usize;
+        file.write_all(&block[..n])?;
+        written += n as u64;
+    }
+    file.flush()
+}
+
+/// Whether two files hold the same bytes (compared in chunks).
+fn same_bytes(a: &std::path::Path, b: &std::path::Path) -> std::io::Result<bool> {
+    use std::io::Read;
+    let (mut fa, mut fb) = (std::fs::File::open(a)?, std::fs::File::open(b)?);
+    if fa.metadata()?.len() != fb.metadata()?.len() {
+        return Ok(false);
+    }
+    let (mut ba, mut bb) = (vec![0u8; 1 << 20], vec![0u8; 1 << 20]);
+    loop {
+        let n = fa.read(&mut ba)?;
+        if n == 0 {
+            return Ok(true);
+        }
+        fb.read_exact(&mut bb[..n])?;
+        if ba[..n] != bb[..n] {
+            return Ok(false);
+        }
+    }
 }
