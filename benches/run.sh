@@ -146,11 +146,11 @@ source "$root/tests/support/venv.sh"
 geopera_venv "$root" "geopera==$GEOPERA_PY_VERSION"
 
 # ---------------------------------------------------------------- release builds
-log "building (release): dev server, examples large_file and download_asset, benches"
+log "building (release): dev server, geopera-transfer's examples large_file and download, benches"
 # One invocation for the server and the examples, so the library is compiled once with the
 # features the dev-dependencies turn on.
-cargo build --release -p geopera-dev-server -p geopera --bin geopera-dev-server \
-    --example large_file --example download_asset
+cargo build --release -p geopera-dev-server -p geopera-transfer --bin geopera-dev-server \
+    --features geopera-transfer/indicatif --example large_file --example download
 bench_targets=(--bench calls)
 [[ $only_calls -eq 1 ]] || bench_targets+=(--bench transfer)
 artifacts="$(cargo bench --no-run "${bench_targets[@]}" --message-format=json)"
@@ -167,7 +167,7 @@ for line in sys.stdin:
 calls_exe="$(bench_exe calls)"
 server_exe="$target_dir/release/geopera-dev-server"
 large_exe="$target_dir/release/examples/large_file"
-download_exe="$target_dir/release/examples/download_asset"
+download_exe="$target_dir/release/examples/download"
 exes=("$calls_exe" "$server_exe")
 if [[ $only_calls -eq 0 ]]; then
     transfer_exe="$(bench_exe transfer)"
@@ -227,11 +227,11 @@ log "Python geopera $GEOPERA_PY_VERSION: the same sequential calls"
 "$py" "$root/benches/python_calls.py" --out "$out/python.json" | tee "$out/python.log"
 
 if [[ $only_calls -eq 0 ]]; then
-    log "transfer: examples' streaming helpers vs curl, $bytes bytes"
+    log "transfer: geopera-transfer vs curl, $bytes bytes"
     GEOPERA_BENCH_OUT="$out/transfer.json" GEOPERA_BENCH_BYTES="$bytes" GEOPERA_BENCH_DIR="$work/tmp" \
         "$transfer_exe" | tee "$out/transfer.log"
 
-    log "peak RSS: examples/large_file.rs uploading $bytes bytes, then download_asset fetching it"
+    log "peak RSS: geopera-transfer's large_file example uploading $bytes bytes, then its download example fetching it"
     peak_kb() { sed -n 's/.*Maximum resident set size (kbytes): *\([0-9]*\).*/\1/p' "$1"; }
     TMPDIR="$work/tmp" GEOPERA_EXAMPLE_BYTES="$bytes" \
         /usr/bin/time -v -o "$out/rss-upload.time" "$large_exe" | tee "$out/rss-upload.log"
@@ -240,8 +240,8 @@ if [[ $only_calls -eq 0 ]]; then
     # large_file makes large.tif, so the item's asset key is its stem.
     TMPDIR="$work/tmp" GEOPERA_ITEM_ID="$item_id" GEOPERA_ASSET_ID=large \
         /usr/bin/time -v -o "$out/rss-download.time" "$download_exe" | tee "$out/rss-download.log"
-    grep -q "streamed $bytes bytes" "$out/rss-download.log" || {
-        echo "run.sh: download_asset did not stream $bytes bytes" >&2; exit 1; }
+    grep -q "downloaded $bytes bytes of" "$out/rss-download.log" || {
+        echo "run.sh: the download example did not fetch $bytes bytes" >&2; exit 1; }
     cat >"$out/rss.json" <<EOF
 {"rss.upload_kb": $(peak_kb "$out/rss-upload.time"), "rss.download_kb": $(peak_kb "$out/rss-download.time"), "rss.bytes": $bytes}
 EOF

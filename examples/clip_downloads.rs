@@ -5,8 +5,9 @@
 
 mod common;
 
-use common::{BoxError, Progress, Scratch};
+use common::BoxError;
 use geopera::models::{ClipDownloadInput, ClipJobInput};
+use tokio::io::AsyncWriteExt;
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
@@ -34,15 +35,26 @@ async fn main() -> Result<(), BoxError> {
             ClipDownloadInput::new(&job_id, &mosaic).attribute(geopera::USER_AGENT, "127.0.0.1"),
         )
         .await?;
-    let url = one.url().ok_or("the descriptor holds no signed URL")?;
-    let scratch = Scratch::new("clip")?;
-    let written = common::get_to_file(
-        env.client.client.http_client(),
-        url.expose(),
-        &scratch.path("clip.tif"),
-        &Progress::default(),
-    )
-    .await?;
+    // `one` is a JSON descriptor: fetch its signed URL as for an asset.
+    let href = one.url().ok_or("the descriptor holds no signed URL")?;
+    let mut response = env
+        .client
+        .client
+        .http_client()
+        .get(href.expose())
+        .send()
+        .await
+        .and_then(|response| response.error_for_status())
+        .map_err(|e| e.without_url())?;
+    let target = std::env::temp_dir().join(format!("clip_{mosaic}-{}.tif", std::process::id()));
+    let mut file = tokio::fs::File::create(&target).await?;
+    let mut written = 0;
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.without_url())? {
+        file.write_all(&chunk).await?;
+        written += chunk.len();
+    }
+    file.flush().await?;
+    std::fs::remove_file(&target)?;
     println!("fetched the {mosaic} mosaic: {written} bytes");
     Ok(())
 }

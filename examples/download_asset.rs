@@ -1,14 +1,15 @@
 //! Asset download: `items.asset.download` returns a JSON descriptor (never bytes) holding
-//! a short-lived signed URL; we stream it to disk ourselves. The descriptor's shape is
-//! asset-dependent, so we print it once (its signed URLs print without their query) and
-//! read the URL explicitly with `url()`.
+//! a short-lived signed URL; we stream it to disk ourselves, chunk by chunk. The
+//! descriptor's shape is asset-dependent, so we print it once (its signed URLs print
+//! without their query) and read the URL explicitly with `url()`.
 //!
 //! On the real API set `GEOPERA_ITEM_ID` and `GEOPERA_ASSET_ID`.
 
 mod common;
 
-use common::{BoxError, Progress, Scratch};
+use common::BoxError;
 use geopera::models::AssetDownloadInput;
+use tokio::io::AsyncWriteExt;
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
@@ -27,19 +28,28 @@ async fn main() -> Result<(), BoxError> {
         .download(AssetDownloadInput::new(&item_id, &asset_id))
         .await?;
     println!("descriptor: {descriptor:#}");
-    let url = descriptor
+    let href = descriptor
         .url()
         .ok_or("the descriptor holds no signed URL; see its keys above")?;
 
-    let scratch = Scratch::new("download")?;
-    let target = scratch.path(&format!("{asset_id}.tif"));
-    let written = common::get_to_file(
-        env.client.client.http_client(),
-        url.expose(),
-        &target,
-        &Progress::default(),
-    )
-    .await?;
+    let mut response = env
+        .client
+        .client
+        .http_client()
+        .get(href.expose())
+        .send()
+        .await
+        .and_then(|response| response.error_for_status())
+        .map_err(|e| e.without_url())?; // the signed URL's query stays out of errors
+    let target = std::env::temp_dir().join(format!("{asset_id}-{}.tif", std::process::id()));
+    let mut file = tokio::fs::File::create(&target).await?;
+    let mut written = 0;
+    while let Some(chunk) = response.chunk().await.map_err(|e| e.without_url())? {
+        file.write_all(&chunk).await?;
+        written += chunk.len();
+    }
+    file.flush().await?;
+    std::fs::remove_file(&target)?;
     println!("streamed {written} bytes of {item_id}/{asset_id} to disk");
     if let Some(server) = &env.server {
         let metered: u64 = server.state().egress().iter().map(|e| e.bytes).sum();

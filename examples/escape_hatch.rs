@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{BoxError, Progress, Scratch};
+use common::BoxError;
 use geopera::models::{SignedUrlInput, UploadFailInput, UploadInitiate, UploadsCompleteBody};
 use geopera::ops;
 
@@ -12,10 +12,9 @@ use geopera::ops;
 async fn main() -> Result<(), BoxError> {
     let env = common::connect().await?;
     let client = &env.client.client;
-    let scratch = Scratch::new("ops")?;
-    let path = scratch.path("harbour_2024.tif");
-    common::make_test_file(&path, 512 * 1024).await?;
-    let size = tokio::fs::metadata(&path).await?.len();
+    let path = std::env::temp_dir().join(format!("harbour_2024-ops-{}.tif", std::process::id()));
+    std::fs::write(&path, [&b"II*\0"[..], &[3; 512 * 1024]].concat())?;
+    let size = std::fs::metadata(&path)?.len();
 
     let session = ops::uploads_initiate::send_detailed(
         client,
@@ -36,20 +35,22 @@ async fn main() -> Result<(), BoxError> {
             &SignedUrlInput::new(&upload_id, "harbour_2024.tif").content_type("image/tiff"),
         )
         .await?;
-        common::put_file(
-            client.http_client(),
-            &signed.upload_url,
-            &path,
-            "image/tiff",
-            &Progress::default(),
-        )
-        .await?;
+        client
+            .http_client()
+            .put(signed.upload_url.expose())
+            .header("content-type", "image/tiff")
+            .body(tokio::fs::read(&path).await?)
+            .send()
+            .await
+            .and_then(|response| response.error_for_status())
+            .map_err(|e| e.without_url())?; // the signed URL's query stays out of errors
         Ok(
             ops::uploads_complete::send(client, &UploadsCompleteBody::for_upload(&upload_id))
                 .await?,
         )
     }
     .await;
+    std::fs::remove_file(&path)?;
     match outcome {
         Ok(result) => println!("completed {upload_id}: {result}"),
         Err(e) => {

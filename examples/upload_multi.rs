@@ -1,69 +1,72 @@
-//! Multi-file upload: one session covering every file (`file_count`, summed
-//! `total_bytes`), one signed URL per file, PUTs running concurrently with a bound, one
-//! `complete` after every transfer succeeded — and `fail` on any error path.
+//! Multi-file upload, the seed's pattern: one session covering every file (`file_count`,
+//! summed `total_bytes`), then for each file a signed URL and a PUT, then one `complete`
+//! after every transfer succeeded.
 //!
-//! This one uses the `UploadSession` guard: had we forgotten `fail`, dropping the guard
-//! would have released the reservation anyway.
+//! This one uses the `UploadSession` guard: a failed transfer is reported with `fail`, and
+//! had we forgotten to (a panic, a cancelled task), dropping the guard before `complete`
+//! would have called `uploads.fail` anyway (step `"abandoned"`).
+//! (Many files at once, with bounded concurrency and progress: `geopera-transfer`'s
+//! `upload_files`, in `crates/geopera-transfer/examples/many_files.rs`.)
 
 mod common;
 
-use common::{BoxError, Progress, Scratch};
-use futures_util::{StreamExt, TryStreamExt};
+use common::BoxError;
 use geopera::models::UploadInitiate;
-
-/// PUTs in flight at once.
-const CONCURRENCY: usize = 4;
 
 #[tokio::main]
 async fn main() -> Result<(), BoxError> {
     let env = common::connect().await?;
     let client = &env.client;
-    let http = client.client.http_client();
-    let scratch = Scratch::new("multi")?;
-    let bands = ["B02", "B03", "B04", "B08", "B11", "B12"];
-    let mut files = Vec::new();
-    for (i, band) in bands.iter().enumerate() {
-        let path = scratch.path(&format!("scene_{band}.tif"));
-        let size = 256 * 1024 * (i as u64 + 1);
-        common::make_test_file(&path, size).await?;
-        files.push((path, size));
+    let dir = std::env::temp_dir().join(format!("geopera-multi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let files = [
+        ("scene_b04.tif", "image/tiff"),
+        ("scene_b08.tif", "image/tiff"),
+    ];
+    for (i, (name, _)) in files.iter().enumerate() {
+        std::fs::write(dir.join(name), vec![i as u8; 256 * 1024 * (i + 1)])?;
+    }
+    let mut total = 0;
+    for (name, _) in &files {
+        total += std::fs::metadata(dir.join(name))?.len();
     }
 
     let session = client
         .uploads()
-        .session(UploadInitiate::for_files(
-            &env.project_id,
-            files.iter().map(|(_, s)| *s),
-        ))
+        .session(
+            UploadInitiate::new(&env.project_id)
+                .signed_url()
+                .file_count(files.len() as u64)
+                .total_bytes(total),
+        )
         .await?;
-    let progress = Progress::default();
-    let transfers = futures_util::stream::iter(files.iter())
-        .map(|(path, _)| {
-            let (session, progress) = (&session, &progress);
-            async move {
-                let name = path
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .ok_or("file names are UTF-8")?;
-                let signed = session.sign(name, "image/tiff").await?;
-                common::put_file(http, &signed.upload_url, path, "image/tiff", progress).await?;
-                Ok::<_, BoxError>(())
-            }
-        })
-        .buffer_unordered(CONCURRENCY)
-        .try_collect::<Vec<()>>()
-        .await;
-
+    let transfers: Result<(), BoxError> = async {
+        for (name, content_type) in files {
+            let signed = session.sign(name, content_type).await?;
+            client
+                .client
+                .http_client()
+                .put(signed.upload_url.expose())
+                .header("content-type", content_type)
+                .body(tokio::fs::read(dir.join(name)).await?)
+                .send()
+                .await
+                .and_then(|response| response.error_for_status())
+                .map_err(|e| e.without_url())?;
+        }
+        Ok(())
+    }
+    .await;
     if let Err(e) = transfers {
         session.fail(&e.to_string(), "transfer").await?;
         return Err(e);
     }
     let result = session.complete().await?;
+    std::fs::remove_dir_all(&dir)?;
     println!(
-        "uploaded {} files ({} bytes) with up to {CONCURRENCY} PUTs at once: items {}",
+        "uploaded {} files ({total} bytes) in one session: items {:?}",
         files.len(),
-        progress.bytes(),
-        result["item_ids"]
+        result.item_ids()
     );
     Ok(())
 }

@@ -1,10 +1,8 @@
 //! Faults injected by the dev server, through the SDK: 5xx bursts, `Retry-After`, slow
-//! responses against the timeout, dropped connections, truncated JSON, an HTML 500, and a
-//! rejected signed URL met by re-signing (the examples' helper code). Each asserts the
-//! attempts made, the error returned and that no quota stays reserved.
-
-#[path = "../examples/common/mod.rs"]
-mod common;
+//! responses against the timeout, dropped connections, truncated JSON and an HTML 500.
+//! Each asserts the attempts made, the error returned and that no quota stays reserved.
+//! (Storage's faults, a rejected or expired signed URL among them, are met by
+//! geopera-transfer and tested there.)
 
 use std::time::{Duration, Instant};
 
@@ -242,75 +240,4 @@ async fn truncated_json_and_html_500_are_decode_errors_with_status() {
     );
     assert_eq!(s.pending(&target), 0, "neither was retried");
     s.release().await;
-}
-
-#[tokio::test]
-async fn a_rejected_signed_url_is_re_signed_by_the_examples_helper() {
-    let (server, client) = setup(fast(), PATIENT).await;
-    let scratch = common::Scratch::new("resign-test").unwrap();
-    let path = scratch.path("a.tif");
-    common::make_test_file(&path, 300_000).await.unwrap();
-    server
-        .state()
-        .inject(FaultTarget::ObjectPut, Fault::new(2, status(403)));
-    let session = client
-        .uploads()
-        .session(UploadInitiate::for_files(PROJECT, [300_000]))
-        .await
-        .unwrap();
-    let progress = common::Progress::default();
-    let signatures = common::put_resigning(
-        &session,
-        client.client.http_client(),
-        &path,
-        "a.tif",
-        "image/tiff",
-        &progress,
-        3,
-    )
-    .await
-    .unwrap();
-    assert_eq!(signatures, 3);
-    assert_eq!(progress.bytes(), 300_000);
-    session.complete().await.unwrap();
-    assert_eq!(
-        (server.state().reserved_bytes(), server.state().used_bytes()),
-        (0, 300_000)
-    );
-}
-
-#[tokio::test]
-async fn an_expired_signed_url_is_a_403_the_helper_reports() {
-    let server =
-        DevServer::start_with(geopera_dev_server::DevConfig::default().url_ttl(Duration::ZERO))
-            .await
-            .unwrap();
-    server.state().add_project(PROJECT);
-    let client = server.client_builder().build().unwrap();
-    let scratch = common::Scratch::new("expired-test").unwrap();
-    let path = scratch.path("a.tif");
-    common::make_test_file(&path, 1000).await.unwrap();
-    let session = client
-        .uploads()
-        .session(UploadInitiate::for_files(PROJECT, [1000]))
-        .await
-        .unwrap();
-    let e = common::put_resigning(
-        &session,
-        client.client.http_client(),
-        &path,
-        "a.tif",
-        "image/tiff",
-        &common::Progress::default(),
-        2,
-    )
-    .await
-    .unwrap_err();
-    assert!(e.to_string().contains("403"), "{e}");
-    assert!(
-        !e.to_string().contains("X-Geopera-Signature"),
-        "no signature in the error: {e}"
-    );
-    session.fail(&e.to_string(), "transfer").await.unwrap();
-    assert_eq!(server.state().reserved_bytes(), 0);
 }
