@@ -132,8 +132,10 @@ impl Geopera {
     /// runtime that opened it, so a future that uses this client's pool must run here,
     /// not on a runtime of its own.
     ///
-    /// Inside an async runtime it returns [`Error::BlockingInRuntime`] naming
-    /// `operation`, without polling `future`, as every blocking call does.
+    /// The future's error is any type a [`geopera::Error`](Error) converts into (that
+    /// error itself, `Box<dyn Error>`, `anyhow::Error`). Inside an async runtime it returns
+    /// [`Error::BlockingInRuntime`] naming `operation`, converted, without polling
+    /// `future`, as every blocking call does.
     ///
     /// ```no_run
     /// # fn main() -> Result<(), geopera::Error> {
@@ -151,12 +153,15 @@ impl Geopera {
     /// ```
     ///
     /// [`as_async`]: Geopera::as_async
-    pub fn block_on<T>(
+    pub fn block_on<T, E: From<Error>>(
         &self,
         operation: impl Into<Cow<'static, str>>,
-        future: impl Future<Output = Result<T, Error>>,
-    ) -> Result<T, Error> {
-        block_on(operation, future)
+        future: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        match block_on(operation, async { Ok(future.await) }) {
+            Ok(output) => output,
+            Err(e) => Err(E::from(e)),
+        }
     }
 
     /// The `uploads.*` operations.
