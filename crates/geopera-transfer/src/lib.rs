@@ -49,6 +49,14 @@
 //!   closure, and `progress::Indicatif` (feature `indicatif`) drives a progress bar.
 //!   [`UploadOptions::api_progress`] also reports each finished PUT to
 //!   `uploads.progress`.
+//! * [`put_file`]: the single streamed PUT of a file to a signed URL, for a session you
+//!   run yourself (one attempt).
+//! * `blocking` (feature `blocking`): the same calls for a plain `fn main`, taking a
+//!   `geopera::blocking::Geopera` and running on its runtime.
+//!
+//! The crate's examples (`cargo run -p geopera-transfer --example many_files`, `download`,
+//! `large_file` with `--features indicatif`) run against the embedded dev server unless
+//! `GEOPERA_API_TOKEN` is set.
 //!
 //! Every error is a [`geopera::Error`]: storage's answers are `UnexpectedStatus` and its
 //! broken connections `Transport`, with the operation `storage.put` or `storage.get`;
