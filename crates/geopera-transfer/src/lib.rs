@@ -55,8 +55,8 @@
 //!   `geopera::blocking::Geopera` and running on its runtime.
 //!
 //! The crate's examples (`cargo run -p geopera-transfer --example many_files`, `download`,
-//! `large_file` with `--features indicatif`) run against the embedded dev server unless
-//! `GEOPERA_API_TOKEN` is set.
+//! `large_file` with `--features indicatif`, `blocking_transfers` with `--features
+//! blocking`) run against the embedded dev server unless `GEOPERA_API_TOKEN` is set.
 //!
 //! Every error is a [`geopera::Error`]: storage's answers are `UnexpectedStatus` and its
 //! broken connections `Transport`, with the operation `storage.put` or `storage.get`;
