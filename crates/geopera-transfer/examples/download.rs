@@ -78,6 +78,12 @@ async fn main() -> Result<(), BoxError> {
             );
         }
     }
+    if let Some(server) = &env.server {
+        let left = server.state().pending_faults(&FaultTarget::ObjectGet);
+        println!(
+            "the dev server dropped the first GET's connection ({left} such faults left): it was repeated"
+        );
+    }
     std::fs::remove_dir_all(&dir)?;
     Ok(())
 }
