@@ -306,12 +306,12 @@ def main() -> int:
             helper = (
                 "put_file (streaming PUT)"
                 if direction == "upload"
-                else "get_to_file (streaming GET)"
+                else "download_descriptor (streaming GET)"
             )
             tool = "curl -T" if direction == "upload" else "curl -o"
             rows.append(
                 (
-                    f"{direction} {gib:g} GiB: examples' {helper} vs {tool} (median MB/s)",
+                    f"{direction} {gib:g} GiB: geopera-transfer's {helper} vs {tool} (median MB/s)",
                     f"{f(direction + '.sdk_mb_s')} MB/s",
                     f"{f(direction + '.curl_mb_s')} MB/s",
                     f"{ratio:.3f}",
@@ -320,8 +320,8 @@ def main() -> int:
                 )
             )
     for key, label in (
-        ("rss.upload_kb", "peak RSS: `examples/large_file.rs` uploading"),
-        ("rss.download_kb", "peak RSS: `examples/download_asset.rs` downloading"),
+        ("rss.upload_kb", "peak RSS: geopera-transfer's `large_file` example uploading"),
+        ("rss.download_kb", "peak RSS: geopera-transfer's `download` example downloading"),
     ):
         if key in r:
             mib = r[key] / 1024

@@ -1,7 +1,7 @@
 //! A large upload in one call: the file streams from disk (constant memory whatever its
 //! size) behind an indicatif progress bar, and a 403 from object storage (an expired or
 //! rejected signed URL) signs the file again instead of retrying the stale URL. Any
-//! failure, or Ctrl-C, releases the session's reservation.
+//! failure releases the session's reservation.
 //!
 //! `cargo run --release -p geopera-transfer --features indicatif --example large_file -- [path]`
 //! uploads your file; without a path it makes a test file of `GEOPERA_EXAMPLE_BYTES` bytes
