@@ -261,9 +261,10 @@ impl Realm {
     ) -> Result<OAuthTokens, OidcError> {
         let mut interval = Duration::from_secs(device.interval.unwrap_or(DEFAULT_INTERVAL_SECS));
         let lifetime = Duration::from_secs(device.expires_in.unwrap_or(600));
-        let deadline = tokio::time::Instant::now() + lifetime;
+        // A lifetime past what an Instant can hold (from a confused server) never ends.
+        let deadline = tokio::time::Instant::now().checked_add(lifetime);
         loop {
-            if tokio::time::Instant::now() >= deadline {
+            if deadline.is_some_and(|deadline| tokio::time::Instant::now() >= deadline) {
                 return Err(OidcError::Expired);
             }
             tokio::time::sleep(interval).await;

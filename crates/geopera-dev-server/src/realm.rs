@@ -138,7 +138,7 @@ impl RealmDb {
     fn issue(&mut self, session: u64, ttl: Duration, now: Instant) -> Result<Value, OAuthError> {
         let access = format!("dev_at_{}", fresh_secret()?);
         let refresh = format!("dev_rt_{}", fresh_secret()?);
-        let expires = now.checked_add(ttl).unwrap_or(now);
+        let expires = later(now, ttl);
         // Expired access tokens are dropped here, so the table stays small.
         self.access.retain(|_, (at, _)| *at > now);
         self.access.insert(access.clone(), (expires, session));
@@ -266,6 +266,12 @@ fn server_error() -> OAuthError {
         "server_error",
         "the OS random number generator failed",
     )
+}
+
+/// `ttl` after `now`; lifetimes are capped at a century, so any configured one works.
+fn later(now: Instant, ttl: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 86_400);
+    now.checked_add(ttl.min(CENTURY)).unwrap_or(now)
 }
 
 /// 32 random bytes in hex, for tokens and device codes.
@@ -407,7 +413,7 @@ async fn device_authorization(State(state): State<DevState>, request: Request) -
             .get("scope")
             .cloned()
             .unwrap_or_else(|| "openid".to_owned()),
-        expires: now.checked_add(settings.device_code_ttl).unwrap_or(now),
+        expires: later(now, settings.device_code_ttl),
         interval: settings.poll_interval,
         last_poll: now,
         status: if settings.auto_approve {
@@ -635,5 +641,16 @@ mod tests {
                 .all(|c| USER_CODE_ALPHABET.contains(&(c as u8)))
         );
         assert_eq!(normalize_user_code("bcdf-ghjk"), "BCDFGHJK");
+    }
+
+    #[test]
+    fn any_lifetime_lies_ahead() {
+        let now = Instant::now();
+        assert!(later(now, Duration::MAX) > now);
+        assert_eq!(
+            later(now, Duration::from_secs(5)),
+            now + Duration::from_secs(5)
+        );
+        assert_eq!(later(now, Duration::ZERO), now);
     }
 }
