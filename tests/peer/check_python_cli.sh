@@ -8,7 +8,8 @@
 # at once), and with HOME pointed at scratch dirs runs:
 #   - the Python tool: `op` (generic dispatch), a typed command, `login --api-key -`, `whoami`;
 #   - our `whoami` on the Python-written API-key profile, and the Python `whoami` on ours;
-#   - the same both ways for device logins (oauth profiles with tokens and expiry).
+#   - the same both ways for device logins (oauth profiles with tokens and expiry), each
+#     tool refreshing (and rotating) the tokens the other stored.
 # The server is always stopped on exit. Prints `python cli peer: N checks OK` on success.
 #
 # Usage (from anywhere):  tests/peer/check_python_cli.sh
@@ -38,7 +39,10 @@ pycli="$venv/bin/geopera"
 rscli="${CARGO_TARGET_DIR:-target}/debug/geopera"
 [[ "$rscli" = /* ]] || rscli="$root/$rscli"
 source "$root/tests/support/dev_server.sh"
-start_dev_server "$root" py-cli-peer --auto-approve-device --device-poll-interval-secs 1
+# Access tokens live 10 s, inside both tools' 30 s leeway: every use of a device login
+# refreshes it first, so the refresh each tool does is exercised on the other's file.
+start_dev_server "$root" py-cli-peer --auto-approve-device --device-poll-interval-secs 1 \
+    --access-token-ttl-secs 10
 say "dev server at $url (pid $server_pid)"
 
 checks=0
@@ -122,15 +126,24 @@ pass "python geopera whoami reads our API-key profile"
 # 5. Device logins (approved by the server at once): oauth profiles, both ways.
 run_in "$pyhome" "$pycli" login --no-browser --api-url "$url" --profile device ||
     fail "python device login: $(cat "$out" "$err")"
+pyfile="$pyhome/.config/geopera/credentials.json"
+before="$(field device.auth.refresh_token "$pyfile")"
 run_in "$pyhome" "$rscli" whoami --profile device || fail "our whoami on the python device login: $(cat "$err")"
 expect "our whoami on the python device login" "$(line principal_type)" user
-pass "our geopera whoami reads the python-written device-login profile"
+[[ "$(field device.auth.refresh_token "$pyfile")" != "$before" ]] ||
+    fail "our whoami did not refresh the python-written device login"
+pass "our geopera whoami reads (and refreshes) the python-written device-login profile"
 
 run_in "$rshome" "$rscli" login --api-url "$url" --profile device ||
     fail "our device login: $(cat "$err")"
+rsfile="$rshome/.config/geopera/credentials.json"
+before="$(field device.auth.refresh_token "$rsfile")"
 run_in "$rshome" "$pycli" whoami --profile device || fail "python whoami on our device login: $(cat "$err")"
 expect "python whoami on our device login" "$(line principal_type)" user
-pass "python geopera whoami reads our device-login profile"
+[[ "$(field device.auth.refresh_token "$rsfile")" != "$before" ]] ||
+    fail "the python whoami did not refresh our device login"
+expect "file mode after the python refresh" "$(stat -c %a "$rsfile")" 600
+pass "python geopera whoami reads (and refreshes) our device-login profile"
 
 # 6. Logout by one tool is seen by the other.
 run_in "$rshome" "$pycli" logout --profile ours || fail "python logout: $(cat "$err")"
