@@ -7,12 +7,13 @@
 use super::body;
 use super::clock::now_unix;
 use super::error::StorageError;
-use super::faults::{FaultTarget, Surface, intercept};
+use super::faults::{FaultKind, FaultTarget, Surface, intercept};
 use super::object_io::{ChunkWriter, read_chunks};
 use super::range::{ByteRange, parse_range};
 use super::records::EgressRecord;
 use super::signing::{Denied, SignedMethod, verify};
 use super::state::{CommitError, DevState, UploadClosed};
+use super::throttle::{Throttle, throttled};
 use super::url::decode_path;
 use super::validate::file_name_problem;
 use axum::body::Body;
@@ -32,6 +33,7 @@ pub(super) async fn put_object(State(state): State<DevState>, request: Request) 
     let (parts, body) = request.into_parts();
     let mut body = Some(body);
     let fault = state.take_fault(&FaultTarget::ObjectPut);
+    let cap = storage_limits(&state, fault.as_ref()).await;
     let response = match intercept(
         fault,
         Surface::Storage {
@@ -43,7 +45,7 @@ pub(super) async fn put_object(State(state): State<DevState>, request: Request) 
         Some(response) => response,
         None => {
             state.count_call("storage.put");
-            match put(&state, parts, &mut body).await {
+            match put(&state, parts, &mut body, cap).await {
                 Ok(response) => response,
                 Err(err) => err.into_response_for(&resource),
             }
@@ -56,6 +58,18 @@ pub(super) async fn put_object(State(state): State<DevState>, request: Request) 
         drain(unread, state.config().max_object_bytes).await;
     }
     response
+}
+
+/// Waits out the configured storage latency, and gives the request's bandwidth cap: the
+/// fault's when a `Bandwidth` fault hit it, else the configured one.
+async fn storage_limits(state: &DevState, fault: Option<&FaultKind>) -> Option<u64> {
+    if let Some(latency) = state.config().storage_latency {
+        tokio::time::sleep(latency).await;
+    }
+    match fault {
+        Some(FaultKind::Bandwidth { bytes_per_sec }) => Some(*bytes_per_sec),
+        _ => state.config().storage_bandwidth,
+    }
 }
 
 /// Reads and discards a request body, giving up after `limit` bytes.
@@ -74,6 +88,7 @@ async fn drain(body: Body, limit: u64) {
 pub(super) async fn get_object(State(state): State<DevState>, request: Request) -> Response {
     let resource = request.uri().path().to_owned();
     let fault = state.take_fault(&FaultTarget::ObjectGet);
+    let cap = storage_limits(&state, fault.as_ref()).await;
     if let Some(response) = intercept(
         fault,
         Surface::Storage {
@@ -86,7 +101,7 @@ pub(super) async fn get_object(State(state): State<DevState>, request: Request) 
     }
     state.count_call("storage.get");
     let (parts, _body) = request.into_parts();
-    match get(&state, &parts).await {
+    match get(&state, &parts, cap).await {
         Ok(response) => response,
         Err(err) => err.into_response_for(&resource),
     }
@@ -204,6 +219,7 @@ async fn put(
     state: &DevState,
     parts: Parts,
     body: &mut Option<Body>,
+    cap: Option<u64>,
 ) -> Result<Response, StorageError> {
     let object_path = object_path(&parts.uri)?;
     let content_type = parts
@@ -230,7 +246,7 @@ async fn put(
         armed: true,
     };
     let size = match body.take() {
-        Some(body) => write_body(state, body, &temp, max).await?,
+        Some(body) => write_body(state, body, &temp, max, cap).await?,
         None => return Err(internal(io::Error::other("request body already consumed"))),
     };
     state
@@ -258,7 +274,9 @@ async fn write_body(
     body: Body,
     temp: &TempFile,
     max: u64,
+    cap: Option<u64>,
 ) -> Result<u64, StorageError> {
+    let mut throttle = cap.and_then(Throttle::new);
     let file = File::create(&temp.path).await.map_err(internal)?;
     let mut out = ChunkWriter::new(file.into_std().await);
     let mut stream = body.into_data_stream();
@@ -292,12 +310,17 @@ async fn write_body(
             return Err(too_large(max));
         }
         out.write(&chunk).await.map_err(internal)?;
+        if let Some(throttle) = throttle.as_mut() {
+            // Reading no further until the bytes are paid for holds the client back
+            // through TCP's flow control.
+            throttle.take(chunk.len()).await;
+        }
     }
     out.finish().await.map_err(internal)?;
     Ok(size)
 }
 
-async fn get(state: &DevState, parts: &Parts) -> Result<Response, StorageError> {
+async fn get(state: &DevState, parts: &Parts, cap: Option<u64>) -> Result<Response, StorageError> {
     let object_path = object_path(&parts.uri)?;
     let grant = verify(
         state.key(),
@@ -375,7 +398,7 @@ async fn get(state: &DevState, parts: &Parts) -> Result<Response, StorageError> 
             meter.add(sent);
         }
     });
-    let mut response = Response::new(Body::from_stream(chunks));
+    let mut response = Response::new(Body::from_stream(throttled(chunks, cap)));
     *response.status_mut() = status;
     insert(&mut response, header::CONTENT_TYPE, content_type);
     insert(&mut response, header::CONTENT_LENGTH, len.to_string());
