@@ -345,7 +345,18 @@ async fn get(state: &DevState, parts: &Parts, cap: Option<u64>) -> Result<Respon
             io::ErrorKind::NotFound => no_such_key(),
             _ => internal(err),
         })?;
-    let size = file.metadata().await.map_err(internal)?.len();
+    let metadata = file.metadata().await.map_err(internal)?;
+    let size = metadata.len();
+    let etag = entity_tag(&metadata);
+    if let Some(wanted) = parts.headers.get(header::IF_MATCH)
+        && !matches_etag(wanted, &etag)
+    {
+        return Err(StorageError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "PreconditionFailed",
+            "At least one of the pre-conditions you specified did not hold.",
+        ));
+    }
     let range_header = parts
         .headers
         .get(header::RANGE)
@@ -403,6 +414,7 @@ async fn get(state: &DevState, parts: &Parts, cap: Option<u64>) -> Result<Respon
     insert(&mut response, header::CONTENT_TYPE, content_type);
     insert(&mut response, header::CONTENT_LENGTH, len.to_string());
     insert(&mut response, header::ACCEPT_RANGES, "bytes".to_owned());
+    insert(&mut response, header::ETAG, etag);
     if status == StatusCode::PARTIAL_CONTENT {
         insert(
             &mut response,
@@ -414,6 +426,26 @@ async fn get(state: &DevState, parts: &Parts, cap: Option<u64>) -> Result<Respon
         );
     }
     Ok(response)
+}
+
+/// A strong entity tag for the stored object: its size and modification time. A re-PUT
+/// renames a new file into place, so the tag changes with the object.
+fn entity_tag(metadata: &std::fs::Metadata) -> String {
+    let modified = metadata
+        .modified()
+        .ok()
+        .and_then(|at| at.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |since| since.as_nanos());
+    format!("\"{:x}-{modified:x}\"", metadata.len())
+}
+
+/// Whether an `If-Match` value (`*` or a list of entity tags) names `etag`.
+fn matches_etag(wanted: &HeaderValue, etag: &str) -> bool {
+    wanted.to_str().is_ok_and(|list| {
+        list.split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag == etag)
+    })
 }
 
 /// Sets a header whose value came from us (or from a validated content type).
