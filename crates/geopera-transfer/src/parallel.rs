@@ -67,7 +67,7 @@ pub(crate) struct Summary {
     pub(crate) restarts: u32,
     pub(crate) signatures: u32,
     /// The object's CRC32C, from its parts'.
-    #[allow(dead_code)] // read by tests; the seam for reporting it
+    #[allow(dead_code)] // not reported yet: the seam for `Download` to carry it
     pub(crate) crc32c: u32,
 }
 
