@@ -375,3 +375,82 @@ fn crc32c(data: &[u8]) -> u32 {
     }
     !crc
 }
+
+#[tokio::test]
+async fn a_403_on_a_part_signs_again_and_every_part_carries_on() {
+    let (server, client) = dev().await;
+    let data = bytes(1024 * 1024, 30);
+    let state = server.state();
+    state
+        .add_item("itm_r", PROJECT, "visual", &data, "image/tiff")
+        .expect("seed");
+    // Once the first part is under way, the next two GETs are refused as an expired URL
+    // would be.
+    let injected = AtomicBool::new(false);
+    let faults = state.clone();
+    let options = parallel().progress(from_fn(move |_: &ProgressEvent<'_>| {
+        if !injected.swap(true, Ordering::SeqCst) {
+            faults.inject(
+                FaultTarget::ObjectGet,
+                Fault::new(
+                    2,
+                    FaultKind::Status {
+                        status: 403,
+                        retry_after: None,
+                    },
+                ),
+            );
+        }
+    }));
+    let dir = Scratch::new("parallel-resign");
+    let got = download_asset(&client, "itm_r", "visual", dir.path("r.tif"), options)
+        .await
+        .expect("download");
+    assert!(std::fs::read(dir.path("r.tif")).expect("read") == data);
+    // The probe's URL, then one or two more: a part refused with a URL another part had
+    // already replaced uses the new one without signing again.
+    assert!((2..=3).contains(&got.signatures), "{}", got.signatures);
+    assert_eq!(
+        state.calls("items.asset.download"),
+        u64::from(got.signatures)
+    );
+    assert_eq!(got.restarts, 0);
+}
+
+#[tokio::test]
+async fn a_descriptor_without_a_way_to_sign_again_fails_on_a_part_403() {
+    let (server, client) = dev().await;
+    let data = bytes(512 * 1024, 31);
+    let state = server.state();
+    state
+        .add_item("itm_x", PROJECT, "visual", &data, "image/tiff")
+        .expect("seed");
+    let descriptor = client
+        .items()
+        .asset()
+        .download(geopera::models::AssetDownloadInput::new("itm_x", "visual"))
+        .await
+        .expect("descriptor");
+    let injected = AtomicBool::new(false);
+    let faults = state.clone();
+    let options = parallel().progress(from_fn(move |_: &ProgressEvent<'_>| {
+        if !injected.swap(true, Ordering::SeqCst) {
+            faults.inject(
+                FaultTarget::ObjectGet,
+                Fault::new(
+                    100,
+                    FaultKind::Status {
+                        status: 403,
+                        retry_after: None,
+                    },
+                ),
+            );
+        }
+    }));
+    let dir = Scratch::new("parallel-no-resign");
+    let e = download_descriptor(&client, &descriptor, dir.path("x.tif"), options)
+        .await
+        .expect_err("403 is final without a way to sign again");
+    assert_eq!(e.status_code(), Some(403));
+    assert!(dir.listing().is_empty(), "{:?}", dir.listing());
+}
