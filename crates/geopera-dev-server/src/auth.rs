@@ -4,8 +4,35 @@
 //! scope a 403 Problem. Tokens never appear in error details.
 
 use super::error::ApiError;
+use super::op_layers::ResolvedOp;
+use super::state::DevState;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use std::collections::{BTreeMap, BTreeSet};
+
+/// Layer: answers 401 or 403 unless the request's token is known and holds the scope the
+/// SDK's operation table gives the request's operation (unknown operations pass untouched).
+pub(super) async fn require_token(
+    State(state): State<DevState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    // Access tokens issued by the stand-in login realm hold every scope.
+    if let Some(&ResolvedOp(route)) = request.extensions().get::<ResolvedOp>()
+        && !state.realm().accepts(request.headers())
+        && let Err(err) = authorize(
+            request.headers(),
+            &state.config().tokens,
+            route.id(),
+            route.spec.required_scope,
+        )
+    {
+        return err.into_response();
+    }
+    next.run(request).await
+}
 
 /// Checks the request's credentials against `tokens` for `operation_id`'s `scope` (from
 /// the SDK's operation table; an operation that declares none needs a known token only).

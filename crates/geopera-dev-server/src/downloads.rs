@@ -5,12 +5,13 @@
 //! body's `user_agent` / `requester_ip` (clip downloads), else the caller's `User-Agent`
 //! header and socket address.
 
-use super::dispatch::{OpContext, sign_url};
 use super::error::ApiError;
+use super::extract::OpContext;
+use super::mint::sign_url;
 use super::records::Attribution;
 use super::signing::SignedMethod;
 use super::state::DevState;
-use super::validate::{Fields, require_object};
+use geopera::models::{AssetDownloadInput, ClipDownloadInput, ClipJobInput, Descriptor};
 use serde_json::{Value, json};
 
 fn unknown_clip_job(job_id: &str) -> ApiError {
@@ -21,13 +22,10 @@ fn unknown_clip_job(job_id: &str) -> ApiError {
 pub(super) fn asset_download(
     state: &DevState,
     ctx: &OpContext,
-    body: Option<Value>,
-) -> Result<Value, ApiError> {
-    let body = require_object(body)?;
-    let mut f = Fields::new(&body);
-    let item_id = f.required_str("item_id");
-    let asset_id = f.required_str("asset_id");
-    f.finish()?;
+    input: AssetDownloadInput,
+) -> Result<Descriptor, ApiError> {
+    let item_id = input.item_id.as_str();
+    let asset_id = input.asset_id.as_str();
 
     let (object_path, size, content_type) = {
         let db = state.db();
@@ -66,7 +64,7 @@ pub(super) fn asset_download(
         &content_type,
         Some(attribution),
     );
-    Ok(json!({
+    Ok(Descriptor::new(json!({
         "url": signed.url,
         "href": signed.url,
         "item_id": item_id,
@@ -75,19 +73,16 @@ pub(super) fn asset_download(
         "content_type": content_type,
         "expires_at": signed.expires_at,
         "method": "GET",
-    }))
+    })))
 }
 
 /// `clip.job.downloads`: every mosaic of a clip job.
 pub(super) fn clip_downloads(
     state: &DevState,
     _ctx: &OpContext,
-    body: Option<Value>,
-) -> Result<Value, ApiError> {
-    let body = require_object(body)?;
-    let mut f = Fields::new(&body);
-    let job_id = f.required_str("job_id");
-    f.finish()?;
+    input: ClipJobInput,
+) -> Result<Descriptor, ApiError> {
+    let job_id = input.job_id.as_str();
 
     let db = state.db();
     let job = db
@@ -106,22 +101,19 @@ pub(super) fn clip_downloads(
             })
         })
         .collect();
-    Ok(json!({ "job_id": job_id, "downloads": downloads }))
+    Ok(Descriptor::new(
+        json!({ "job_id": job_id, "downloads": downloads }),
+    ))
 }
 
 /// `clip.job.download`: a signed GET URL for one mosaic of a clip job.
 pub(super) fn clip_download(
     state: &DevState,
     ctx: &OpContext,
-    body: Option<Value>,
-) -> Result<Value, ApiError> {
-    let body = require_object(body)?;
-    let mut f = Fields::new(&body);
-    let job_id = f.required_str("job_id");
-    let mosaic_type = f.required_str("mosaic_type");
-    let user_agent = f.optional_str("user_agent");
-    let requester_ip = f.optional_str("requester_ip");
-    f.finish()?;
+    input: ClipDownloadInput,
+) -> Result<Descriptor, ApiError> {
+    let job_id = input.job_id.as_str();
+    let mosaic_type = input.mosaic_type.as_str();
 
     let mosaic = {
         let db = state.db();
@@ -140,12 +132,8 @@ pub(super) fn clip_download(
     };
     let attribution = Attribution {
         operation: "clip.job.download",
-        user_agent: user_agent
-            .map(str::to_owned)
-            .or_else(|| ctx.user_agent.clone()),
-        requester_ip: requester_ip
-            .map(str::to_owned)
-            .or_else(|| ctx.peer_ip.clone()),
+        user_agent: input.user_agent.or_else(|| ctx.user_agent.clone()),
+        requester_ip: input.requester_ip.or_else(|| ctx.peer_ip.clone()),
     };
     let signed = sign_url(
         state,
@@ -155,7 +143,7 @@ pub(super) fn clip_download(
         &mosaic.content_type,
         Some(attribution),
     );
-    Ok(json!({
+    Ok(Descriptor::new(json!({
         "url": signed.url,
         "href": signed.url,
         "job_id": job_id,
@@ -165,5 +153,5 @@ pub(super) fn clip_download(
         "content_type": mosaic.content_type,
         "expires_at": signed.expires_at,
         "method": "GET",
-    }))
+    })))
 }

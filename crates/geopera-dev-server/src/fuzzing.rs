@@ -11,8 +11,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
-use crate::dispatch::{OpContext, ROUTES};
 use crate::error::ApiError;
+use crate::extract::OpContext;
+use crate::operations::ROUTES;
 use crate::range::{ByteRange, parse_range};
 use crate::signing::{Denied, Grant, SignedMethod, verify};
 use crate::url::{decode_path, encode_component, encode_path, parse_query};

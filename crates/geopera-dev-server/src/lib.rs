@@ -22,18 +22,21 @@ mod clock;
 mod config;
 mod data_dir;
 mod demo;
-pub(crate) mod dispatch;
 mod downloads;
 mod entropy;
 pub(crate) mod error;
+mod extract;
 mod faults;
 mod flags;
 #[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
+mod inputs;
 mod log;
+mod mint;
 mod object_io;
-mod op_route;
+mod op_layers;
+pub(crate) mod operations;
 pub(crate) mod range;
 mod realm;
 mod records;
@@ -59,7 +62,7 @@ pub use state::DevState;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 
 /// The dev server's routes over `state`, for in-process use (e.g. `tower::ServiceExt::oneshot`)
@@ -69,7 +72,7 @@ pub fn router(state: DevState) -> Router {
     let body_timeout = state.config().body_read_timeout;
     let router = Router::new()
         .route("/healthz", get(healthz))
-        .route("/v1/op/{operation_id}", post(op_route::handle))
+        .merge(operations::router(&state))
         .route(
             "/storage/{*object_path}",
             get(storage::get_object).put(storage::put_object),

@@ -20,7 +20,7 @@
 
 use super::auth::{api_key, bearer};
 use super::entropy::{hex, random_bytes};
-use super::op_route::base_url;
+use super::extract::base_url;
 use super::state::DevState;
 use axum::Router;
 use axum::body::Body;

@@ -16,23 +16,29 @@
 //! - upload URLs work only while their session is open: once it is completed or failed a
 //!   PUT is refused (403, see `storage.rs`), so a completed item's bytes never change.
 
-use super::dispatch::{OpContext, sign_url};
 use super::error::ApiError;
+use super::extract::OpContext;
+use super::inputs::CompleteInput;
+use super::mint::sign_url;
 use super::records::{AssetSnapshot, ItemSnapshot, SessionSnapshot, SessionStatus, SignedFile};
 use super::signing::SignedMethod;
 use super::state::{DevState, upsert_asset};
-use super::validate::{
-    FieldError, Fields, content_type_problem, file_name_problem, require_object,
-};
 use axum::http::StatusCode;
-use geopera::models::SignedUrlOutput;
+use geopera::models::{
+    Completion, SignedUrl, SignedUrlInput, SignedUrlOutput, UploadFailInput, UploadInitiate,
+    UploadOutput, UploadProgressInput,
+};
 use serde_json::{Map, Value, json};
 
-const TRANSFER_METHODS: &[&str] = &["browser", "cli", "cloud_transfer", "signed_url"];
-const TRANSFER_PATTERN: &str = "^(browser|cli|cloud_transfer|signed_url)$";
-
-fn to_u64(value: i128) -> u64 {
-    u64::try_from(value.max(0)).unwrap_or(u64::MAX)
+/// The session model the upload operations answer with: `id` and the named members.
+fn session_output<const N: usize>(id: &str, members: [(&str, Value); N]) -> UploadOutput {
+    UploadOutput {
+        id: id.to_owned(),
+        extra: members
+            .into_iter()
+            .map(|(key, value)| (key.to_owned(), value))
+            .collect::<Map<String, Value>>(),
+    }
 }
 
 fn unknown_upload(upload_id: &str) -> ApiError {
@@ -45,26 +51,10 @@ fn unknown_upload(upload_id: &str) -> ApiError {
 pub(super) fn initiate(
     state: &DevState,
     _ctx: &OpContext,
-    body: Option<Value>,
-) -> Result<Value, ApiError> {
-    let body = require_object(body)?;
-    let mut f = Fields::new(&body);
-    let project_id = f.required_str("project_id");
-    let transfer_method = f.str_or("transfer_method", "browser");
-    f.one_of(
-        "transfer_method",
-        transfer_method,
-        TRANSFER_METHODS,
-        TRANSFER_PATTERN,
-    );
-    let file_count = to_u64(f.int_or("file_count", 1, Some(1)));
-    let total_bytes = to_u64(f.int_or("total_bytes", 0, Some(0)));
-    let target_collection_id = f.optional_str("target_collection_id");
-    let target_item_id = f.optional_str("target_item_id");
-    let asset_key = f.optional_str("asset_key");
-    let is_categorical = f.bool_or("is_categorical", false);
-    f.finish()?;
-
+    input: UploadInitiate,
+) -> Result<UploadOutput, ApiError> {
+    let project_id = input.project_id.as_str();
+    let total_bytes = input.total_bytes;
     let id = state.next_id("upl_");
     let quota = state.quota_bytes();
     let mut db = state.db();
@@ -73,7 +63,7 @@ pub(super) fn initiate(
             "Project '{project_id}' not found; uploads can only target an existing project"
         )));
     }
-    if let Some(item_id) = target_item_id
+    if let Some(item_id) = input.target_item_id.as_deref()
         && db
             .items
             .get(item_id)
@@ -95,14 +85,13 @@ pub(super) fn initiate(
         ));
     }
     db.reserved = db.reserved.saturating_add(total_bytes);
-    let owned = |v: Option<&str>| v.map(str::to_owned);
     db.sessions.insert(
         &id,
         SessionSnapshot {
             id: id.clone(),
             project_id: project_id.to_owned(),
-            transfer_method: transfer_method.to_owned(),
-            file_count,
+            transfer_method: input.transfer_method.to_string(),
+            file_count: input.file_count.get(),
             total_bytes,
             reserved_bytes: total_bytes,
             status: SessionStatus::Initiated,
@@ -112,50 +101,31 @@ pub(super) fn initiate(
             error_message: None,
             error_step: None,
             item_ids: Vec::new(),
-            target_collection_id: owned(target_collection_id),
-            target_item_id: owned(target_item_id),
-            asset_key: owned(asset_key),
-            is_categorical,
+            target_collection_id: input.target_collection_id.clone(),
+            target_item_id: input.target_item_id.clone(),
+            asset_key: input.asset_key.clone(),
+            is_categorical: input.is_categorical,
         },
     );
-    Ok(json!({
-        "id": id,
-        "status": SessionStatus::Initiated.as_str(),
-        "project_id": project_id,
-        "reserved_bytes": total_bytes,
-    }))
+    Ok(session_output(
+        &id,
+        [
+            ("status", json!(SessionStatus::Initiated.as_str())),
+            ("project_id", json!(project_id)),
+            ("reserved_bytes", json!(total_bytes)),
+        ],
+    ))
 }
 
 /// `uploads.signed_url`: a PUT URL for one file of an open session.
 pub(super) fn signed_url(
     state: &DevState,
     ctx: &OpContext,
-    body: Option<Value>,
-) -> Result<Value, ApiError> {
-    let body = require_object(body)?;
-    let mut f = Fields::new(&body);
-    let upload_id = f.required_str("upload_id");
-    let file_name = f.required_str("file_name");
-    f.min_length("file_name", file_name, 1);
-    let content_type = f.str_or("content_type", "application/octet-stream");
-    if let Some(reason) = file_name_problem(file_name).filter(|_| !f.has_error("file_name")) {
-        f.push(FieldError::value_error(
-            "file_name",
-            reason,
-            json!(file_name),
-        ));
-    }
-    if let Some(reason) =
-        content_type_problem(content_type).filter(|_| !f.has_error("content_type"))
-    {
-        f.push(FieldError::value_error(
-            "content_type",
-            reason,
-            json!(content_type),
-        ));
-    }
-    f.finish()?;
-
+    input: SignedUrlInput,
+) -> Result<SignedUrlOutput, ApiError> {
+    let upload_id = input.upload_id.as_str();
+    let file_name = input.file_name.as_str();
+    let content_type = input.content_type.as_str();
     let object_path = format!("uploads/{upload_id}/{file_name}");
     {
         let mut db = state.db();
@@ -206,14 +176,11 @@ pub(super) fn signed_url(
         content_type,
         None,
     );
-    // The SDK's model, so the answer is exactly what openapi.json documents (the live
-    // document too): no undocumented members for a client to come to rely on.
-    let output = SignedUrlOutput {
-        upload_url: geopera::models::SignedUrl::new(signed.url),
+    // Exactly what openapi.json documents (the live document too): no undocumented
+    // members for a client to come to rely on.
+    Ok(SignedUrlOutput {
+        upload_url: SignedUrl::new(signed.url),
         object_path,
-    };
-    serde_json::to_value(output).map_err(|e| {
-        ApiError::problem(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
     })
 }
 
@@ -221,36 +188,31 @@ pub(super) fn signed_url(
 pub(super) fn progress(
     state: &DevState,
     _ctx: &OpContext,
-    body: Option<Value>,
-) -> Result<Value, ApiError> {
-    let body = require_object(body)?;
-    let mut f = Fields::new(&body);
-    let upload_id = f.required_str("upload_id");
-    let status = f.optional_str("status");
-    let bytes_uploaded = f.optional_int("bytes_uploaded");
-    f.finish()?;
-
+    input: UploadProgressInput,
+) -> Result<UploadOutput, ApiError> {
+    let upload_id = input.upload_id.as_str();
     let mut db = state.db();
     let session = db
         .sessions
         .get_mut(upload_id)
         .ok_or_else(|| unknown_upload(upload_id))?;
-    if let Some(status) = status {
-        session.progress_status = Some(status.to_owned());
+    if let Some(status) = input.status {
+        session.progress_status = Some(status);
     }
-    if let Some(bytes) = bytes_uploaded {
-        session.bytes_uploaded =
-            Some(i64::try_from(bytes).unwrap_or(if bytes < 0 { i64::MIN } else { i64::MAX }));
+    if let Some(bytes) = input.bytes_uploaded {
+        session.bytes_uploaded = Some(bytes);
     }
     if session.status == SessionStatus::Initiated {
         session.status = SessionStatus::Uploading;
     }
-    Ok(json!({
-        "id": upload_id,
-        "status": session.status.as_str(),
-        "progress_status": session.progress_status,
-        "bytes_uploaded": session.bytes_uploaded,
-    }))
+    Ok(session_output(
+        upload_id,
+        [
+            ("status", json!(session.status.as_str())),
+            ("progress_status", json!(session.progress_status)),
+            ("bytes_uploaded", json!(session.bytes_uploaded)),
+        ],
+    ))
 }
 
 /// The file name without folders and final extension: `a/scene.b04.tif` → `scene.b04`.
@@ -266,17 +228,9 @@ fn stem(file_name: &str) -> &str {
 pub(super) fn complete(
     state: &DevState,
     _ctx: &OpContext,
-    body: Option<Value>,
-) -> Result<Value, ApiError> {
-    let body = match body {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(map)) => map,
-        Some(other) => return Err(FieldError::dict_type(other).into()),
-    };
-    let mut f = Fields::new(&body);
-    let upload_id = f.required_str("upload_id");
-    f.finish()?;
-
+    input: CompleteInput,
+) -> Result<Completion, ApiError> {
+    let upload_id = input.upload_id.as_str();
     let mut guard = state.db();
     let db = &mut *guard;
     let session = db
@@ -289,7 +243,7 @@ pub(super) fn complete(
             let replay = db.completions.get(upload_id).cloned().unwrap_or_else(
                 || json!({ "id": upload_id, "item_ids": session.item_ids, "status": "completed" }),
             );
-            return Ok(replay);
+            return Ok(Completion::new(replay));
         }
         SessionStatus::Failed => {
             return Err(ApiError::not_found(format!(
@@ -380,22 +334,16 @@ pub(super) fn complete(
     let answer =
         json!({ "id": upload_id, "item_ids": item_ids, "status": "completed", "bytes": actual });
     db.completions.insert(upload_id.to_owned(), answer.clone());
-    Ok(answer)
+    Ok(Completion::new(answer))
 }
 
 /// `uploads.fail`: releases the reservation and records the error.
 pub(super) fn fail(
     state: &DevState,
     _ctx: &OpContext,
-    body: Option<Value>,
-) -> Result<Value, ApiError> {
-    let body = require_object(body)?;
-    let mut f = Fields::new(&body);
-    let upload_id = f.required_str("upload_id");
-    let error_message = f.required_str("error_message");
-    let error_step = f.optional_str("error_step");
-    f.finish()?;
-
+    input: UploadFailInput,
+) -> Result<UploadOutput, ApiError> {
+    let upload_id = input.upload_id.as_str();
     let mut guard = state.db();
     let db = &mut *guard;
     let session = db
@@ -413,8 +361,8 @@ pub(super) fn fail(
             db.reserved = db.reserved.saturating_sub(session.reserved_bytes);
             session.reserved_bytes = 0;
             session.status = SessionStatus::Failed;
-            session.error_message = Some(error_message.to_owned());
-            session.error_step = error_step.map(str::to_owned);
+            session.error_message = Some(input.error_message);
+            session.error_step = input.error_step;
             // An abandoned upload keeps nothing: its objects would never be served.
             let stored: Vec<String> = session
                 .files
@@ -426,7 +374,7 @@ pub(super) fn fail(
             }
         }
     }
-    Ok(json!({ "id": upload_id, "status": "failed" }))
+    Ok(session_output(upload_id, [("status", json!("failed"))]))
 }
 
 #[cfg(test)]
