@@ -1,4 +1,5 @@
-//! Unpredictable bytes from the operating system, hex encoding, and unique ids.
+//! Unpredictable bytes from the operating system, hex encoding (the `hex` crate), and unique
+//! ids.
 //!
 //! Randomness is the OS's CSPRNG through `getrandom` (0.2, the version *ring* already puts
 //! in the SDK's build, so it costs no extra build time there). The per-start signing key,
@@ -18,30 +19,12 @@ pub(super) fn random_bytes() -> io::Result<[u8; 32]> {
 
 /// Lower-case hex of `bytes`.
 pub(super) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 0x0f)]));
-    }
-    out
+    ::hex::encode(bytes)
 }
 
 /// Decodes lower- or upper-case hex; `None` on odd length or a non-hex digit.
 pub(super) fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    let nibble = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    };
-    text.as_bytes()
-        .chunks_exact(2)
-        .map(|pair| Some((nibble(pair[0])? << 4) | nibble(pair[1])?))
-        .collect()
+    ::hex::decode(text).ok()
 }
 
 /// Mints ids such as `upl_3f9a0c1d2e4b5a69`: unique within a run, unpredictable across runs.
