@@ -8,6 +8,9 @@
 //! Routes: `POST /v1/op/{operation_id}` (the eight upload and download operations),
 //! `PUT`/`GET /storage/{object_path}` (signed URLs), `GET /healthz`, and a stand-in for the
 //! platform's OpenID Connect realm under `/realms/public/` (userinfo, device login, tokens).
+//! Each operation is a handler from the SDK's input model to its output model, behind
+//! layers that read the body, inject faults and check the token's scope; request logging
+//! wraps every route.
 //!
 //! Not for production: the signing key is per start and state lives in memory.
 //!

@@ -1,6 +1,6 @@
 //! Fault injection: every fault kind on operations and on object storage, and call counting.
 
-use crate::common::{Harness, pattern};
+use crate::common::{Harness, pattern, send};
 use geopera_dev_server::{Fault, FaultKind, FaultTarget};
 use serde_json::json;
 use std::time::{Duration, Instant};
@@ -332,4 +332,37 @@ async fn a_bandwidth_fault_on_an_operation_does_nothing() {
     );
     assert_eq!(h.op("uploads.initiate", body()).await.status, 200);
     assert_eq!(h.server.state().pending_faults(&initiate()), 0);
+}
+
+/// The operation layers run in the API's order: a fault answers before auth looks at the
+/// request (and the call is not counted), auth before the body is parsed (a refused call is
+/// counted), and an unknown operation is neither faulted nor counted.
+#[tokio::test]
+async fn faults_come_before_auth_and_auth_before_the_body() {
+    let h = Harness::start().await;
+    h.demo();
+    let state = h.server.state();
+    state.inject(initiate(), Fault::new(1, FaultKind::Html500));
+    let faulted = send(h.post("uploads.initiate").json(&body())).await;
+    assert_eq!(faulted.status, 500, "{}", faulted.text);
+    assert_eq!(faulted.content_type(), "text/html");
+    assert_eq!(state.calls("uploads.initiate"), 0);
+
+    let malformed = h
+        .post("uploads.initiate")
+        .header("content-type", "application/json")
+        .body("{");
+    send(malformed).await.problem(401);
+    assert_eq!(state.calls("uploads.initiate"), 1);
+
+    state.inject(
+        FaultTarget::operation("no.such.op"),
+        Fault::new(1, FaultKind::Html500),
+    );
+    h.op("no.such.op", body()).await.problem(404);
+    assert_eq!(
+        state.pending_faults(&FaultTarget::operation("no.such.op")),
+        1
+    );
+    assert_eq!(state.calls("no.such.op"), 0);
 }
