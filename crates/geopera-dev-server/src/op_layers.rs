@@ -6,6 +6,7 @@ use super::error::ApiError;
 use super::faults::{FaultTarget, Surface, intercept};
 use super::operations::{Route, find_by_path};
 use super::state::DevState;
+use super::url::decode_path;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -40,7 +41,8 @@ pub(super) async fn read_body(
             Body::empty()
         }
     };
-    if let Some(route) = find_by_path(parts.uri.path()) {
+    // Decoded, as a path parameter is: `/v1/op/uploads%2Einitiate` is `uploads.initiate`.
+    if let Some(route) = decode_path(parts.uri.path()).and_then(|path| find_by_path(&path)) {
         parts.extensions.insert(ResolvedOp(route));
     }
     next.run(Request::from_parts(parts, body)).await

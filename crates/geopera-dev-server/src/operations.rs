@@ -20,16 +20,17 @@ use super::downloads;
 use super::error::ApiError;
 use super::extract::{OpContext, Valid};
 use super::inputs::{CompleteInput, FromBody};
-use super::op_layers;
+use super::op_layers::{self, ResolvedOp};
 use super::state::DevState;
 use super::uploads;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{MethodRouter, post};
 use axum::{Router, middleware};
 use geopera::{Operation, OperationSpec, ops};
 #[cfg(any(fuzzing, test))]
 use serde_json::Value;
+use tower_service::Service;
 
 /// A handler: the validated request body in, the SDK's output model out.
 pub(crate) type Handler<O> =
@@ -138,8 +139,8 @@ pub(super) fn router(state: &DevState) -> Router<DevState> {
         .fold(Router::new(), |router, route| {
             router.route(route.spec.path, (route.endpoint)())
         })
-        // Any other id: the static paths above take precedence over the parameter.
-        .route("/v1/op/{operation_id}", post(unknown_operation));
+        // Any other spelling (the static paths above take precedence over the parameter).
+        .route("/v1/op/{operation_id}", post(other_spelling));
     // `route_layer`: only requests that match a route and method go through the layers
     // (a GET stays a plain 405). The last one added runs first.
     router
@@ -186,8 +187,21 @@ fn run<O: Served>(
     })
 }
 
-/// `POST /v1/op/{operation_id}` for an id no route serves.
-async fn unknown_operation() -> Response {
+/// `POST /v1/op/{operation_id}` for a path no operation's route matches as written: a
+/// percent-encoded id of an operation (found by `op_layers::read_body`, so the layers have
+/// applied its faults and scope) goes to that operation's handler; any other id is a 404.
+async fn other_spelling(State(state): State<DevState>, request: Request) -> Response {
+    let Some(&ResolvedOp(route)) = request.extensions().get::<ResolvedOp>() else {
+        return unknown_operation();
+    };
+    let mut endpoint = (route.endpoint)().with_state::<()>(state);
+    match endpoint.call(request).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+fn unknown_operation() -> Response {
     let known: Vec<&str> = ROUTES.iter().map(Route::id).collect();
     ApiError::not_found(format!(
         "Unknown operation; the dev server implements: {}",

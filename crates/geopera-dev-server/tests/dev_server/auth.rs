@@ -115,6 +115,21 @@ async fn unknown_operations_and_routes_are_404_problems() {
     wrong_method.problem(405);
 }
 
+/// An operation id is a path segment, so a percent-encoded one names the same operation,
+/// with the same checks.
+#[tokio::test]
+async fn a_percent_encoded_operation_id_is_that_operation() {
+    let h = Harness::start().await;
+    h.demo();
+    let path = h.url("/v1/op/clip.job%2Edownloads");
+    let body = json!({"job_id": "clip_demo"});
+    let reply = send(h.http.post(&path).bearer_auth(h.server.token()).json(&body)).await;
+    assert_eq!(reply.status, 200, "{}", reply.text);
+    assert_eq!(reply.json()["job_id"], "clip_demo");
+    send(h.http.post(&path).json(&body)).await.problem(401);
+    assert_eq!(h.server.state().calls("clip.job.downloads"), 2);
+}
+
 #[tokio::test]
 async fn healthz_answers_without_auth() {
     let h = Harness::start().await;
