@@ -172,7 +172,7 @@ impl Bars {
         let files = names
             .iter()
             .map(|name| {
-                let bar = multi.add(ProgressBar::new(0).with_style(file_style.clone()));
+                let bar = multi.add(ProgressBar::no_length().with_style(file_style.clone()));
                 bar.set_prefix(name.clone());
                 bar
             })
@@ -183,7 +183,7 @@ impl Bars {
             ))
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");
-            let bar = multi.add(ProgressBar::new(0).with_style(style));
+            let bar = multi.add(ProgressBar::no_length().with_style(style));
             bar.set_prefix("total");
             bar
         });

@@ -3,4 +3,6 @@
 
 mod commands;
 mod support;
+#[cfg(unix)]
+mod terminal;
 mod transfers;
