@@ -43,13 +43,14 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Clone, Args)]
 pub struct Global {
-    /// The API base URL [default: https://api.geopera.com]
+    /// The API base URL (`--api-url`, `GEOPERA_API_URL`).
     #[arg(
         long,
         global = true,
         env = "GEOPERA_API_URL",
         value_name = "URL",
-        help_heading = "Global options"
+        help_heading = "Global options",
+        help = "The API base URL [default: https://api.geopera.com]"
     )]
     pub api_url: Option<String>,
     /// The stored profile to use (profiles are written by `geopera login`)

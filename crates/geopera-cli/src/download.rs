@@ -15,6 +15,7 @@ use crate::cli::{DownloadCommand, Global};
 use crate::exit::{Exit, Failure};
 use crate::output::Output;
 use crate::progress::{Board, Verbs};
+use crate::signal::interrupted;
 
 const VERBS: Verbs = Verbs {
     started: "downloading",
@@ -37,10 +38,17 @@ pub async fn run(global: &Global, command: &DownloadCommand, out: &Output) -> Re
             let options = DownloadOptions::default()
                 .overwrite(*force)
                 .progress(board.sink(0));
-            let result =
-                geopera_transfer::download_asset(&client, item, asset, &dest, options).await;
+            let download = geopera_transfer::download_asset(&client, item, asset, &dest, options);
+            let result = tokio::select! {
+                biased;
+                _ = interrupted() => None,
+                result = download => Some(result),
+            };
             board.close();
-            vec![result?]
+            match result {
+                Some(result) => vec![result?],
+                None => return Err(interrupted_failure()),
+            }
         }
         DownloadCommand::Clip {
             job,
@@ -131,12 +139,26 @@ async fn clip(
     }
     let mut done = Vec::new();
     let mut first_error = None;
-    while let Some(joined) = tasks.join_next().await {
+    let mut stopped = false;
+    loop {
+        let joined = tokio::select! {
+            biased;
+            _ = interrupted(), if !stopped => {
+                // Aborted tasks drop their downloads, which remove their temporary files;
+                // the loop goes on until every task is gone.
+                tasks.abort_all();
+                stopped = true;
+                continue;
+            }
+            joined = tasks.join_next() => joined,
+        };
+        let Some(joined) = joined else { break };
         match joined {
             Ok((index, Ok(download))) => done.push((index, download)),
             Ok((_, Err(e))) => {
                 first_error.get_or_insert(Failure::from(e));
             }
+            Err(e) if e.is_cancelled() => {}
             Err(e) => {
                 first_error.get_or_insert(Failure::new(
                     Exit::Failure,
@@ -146,11 +168,21 @@ async fn clip(
         }
     }
     board.close();
+    if stopped {
+        return Err(interrupted_failure());
+    }
     if let Some(failure) = first_error {
         return Err(failure);
     }
     done.sort_by_key(|(index, _)| *index);
     Ok(done.into_iter().map(|(_, d)| d).collect())
+}
+
+fn interrupted_failure() -> Failure {
+    Failure::new(
+        Exit::Interrupted,
+        "interrupted; no partial file was left at the destination",
+    )
 }
 
 /// The file a mosaic is saved as: the server's file name when it is a plain name (no

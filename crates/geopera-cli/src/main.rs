@@ -47,6 +47,7 @@ mod exit;
 mod op;
 mod output;
 mod progress;
+mod signal;
 mod tree;
 mod upload;
 

@@ -12,6 +12,7 @@ use crate::cli::{Global, UploadArgs};
 use crate::exit::{Exit, Failure};
 use crate::output::{self, Output};
 use crate::progress::{Board, Verbs};
+use crate::signal::interrupted;
 
 /// Runs `geopera upload`.
 pub async fn run(global: &Global, args: &UploadArgs, out: &Output) -> Result<(), Failure> {
@@ -62,13 +63,6 @@ pub async fn run(global: &Global, args: &UploadArgs, out: &Output) -> Result<(),
     let result = result?;
     report(&result, out);
     Ok(())
-}
-
-/// Completes on Ctrl-C (never, when the signal cannot be listened for).
-async fn interrupted() {
-    if tokio::signal::ctrl_c().await.is_err() {
-        std::future::pending::<()>().await;
-    }
 }
 
 /// Prints what the upload became: JSON, or a line per file and the item ids.

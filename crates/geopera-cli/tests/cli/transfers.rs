@@ -202,3 +202,80 @@ async fn ctrl_c_during_an_upload_releases_its_reservation() {
     assert_eq!(sessions[0].status, SessionStatus::Failed);
     assert!(rest.iter().any(|l| l.contains("interrupted")), "{rest:?}");
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_during_a_download_leaves_no_partial_file() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    // Storage that sends the first kilobyte of a megabyte, then holds the connection:
+    // the download is surely mid-way when the signal arrives.
+    let storage = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let storage_url = format!("http://{}", storage.local_addr().unwrap());
+    let (hold, held) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let (mut socket, _) = storage.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            socket.read_exact(&mut byte).await.unwrap();
+            head.push(byte[0]);
+        }
+        socket
+            .write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: image/tiff\r\ncontent-length: 1048576\r\n\r\n",
+            )
+            .await
+            .unwrap();
+        socket.write_all(&[1u8; 1024]).await.unwrap();
+        let _ = held.await;
+    });
+    let server = geopera_dev_server::DevServer::start_with(
+        geopera_dev_server::DevConfig::default().public_url(storage_url),
+    )
+    .await
+    .unwrap();
+    server.state().seed_demo().unwrap();
+    let dir = TempDir::new();
+    let mut child = geopera(&server)
+        .args(["download", "item", "itm_demo", "visual", "-o", "visual.tif"])
+        .current_dir(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    loop {
+        let line = stderr
+            .next_line()
+            .await
+            .unwrap()
+            .expect("the download ended before it started");
+        if line.starts_with("downloading visual.tif") {
+            break;
+        }
+    }
+    // Mid-way, the bytes so far sit in a temporary file beside the destination.
+    let during: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(during.len(), 1, "{during:?}");
+    let pid = child.id().unwrap().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = child.wait().await.unwrap();
+    let mut rest = Vec::new();
+    while let Some(line) = stderr.next_line().await.unwrap() {
+        rest.push(line);
+    }
+    assert_eq!(status.code(), Some(130), "{rest:?}");
+    let after: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert!(
+        after.is_empty(),
+        "nothing is left behind: {after:?} {rest:?}"
+    );
+    drop(hold);
+}
