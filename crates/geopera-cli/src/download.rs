@@ -123,6 +123,8 @@ async fn clip(
     for (_, dest) in &wanted {
         refuse_existing(dest, force)?;
     }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::new(Exit::LocalFile, format!("creating {}: {e}", dir.display())))?;
     let board = Board::new(wanted.iter().map(|(_, d)| display_name(d)).collect(), VERBS);
     let mut tasks = tokio::task::JoinSet::new();
     for (index, (kind, dest)) in wanted.into_iter().enumerate() {

@@ -142,6 +142,26 @@ async fn a_download_never_replaces_a_file_without_force() {
         std::fs::read(dir.path().join("clip_demo_visual.tif")).unwrap(),
         got
     );
+    let nested = run_in(
+        &server,
+        dir.path(),
+        &[
+            "download",
+            "clip",
+            "clip_demo",
+            "--mosaic",
+            "visual",
+            "-o",
+            "clips/2026",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(nested.code, Some(0), "the directory is created: {nested:?}");
+    assert_eq!(
+        std::fs::read(dir.path().join("clips/2026/clip_demo_visual.tif")).unwrap(),
+        got
+    );
     let again = run_in(
         &server,
         dir.path(),
