@@ -1,5 +1,5 @@
 //! The fixed commands, declared with clap's derive: `op`, `upload`, `download`,
-//! `completions`, `man`, and the options every command takes ([`Global`]).
+//! `dev-server`, `completions`, `man`, and the options every command takes ([`Global`]).
 //!
 //! The typed operation tree (`geopera uploads initiate ...`) is generated at run time from
 //! the operation table in `tree.rs` and added to [`command`]'s result, so `--help`, the
@@ -13,8 +13,8 @@ use crate::exit::EXIT_CODES_HELP;
 
 const AFTER_HELP: &str = "\
 Credentials: GEOPERA_API_TOKEN (a bearer token). The API: --api-url, else GEOPERA_API_URL,
-else https://api.geopera.com. Try every command offline against the dev server
-(cargo run -p geopera-dev-server prints its URL and token).
+else https://api.geopera.com. Try every command offline: `geopera dev-server` starts a
+local stand-in for the API and prints its URL and token.
 
 Output: JSON when stdout is not a terminal (or with --json), a readable summary on a
 terminal (signed URLs shown without their query). Errors: one line on stderr naming the
@@ -89,6 +89,14 @@ pub enum Command {
     /// Download an item's asset or a clip job's mosaics
     #[command(subcommand)]
     Download(DownloadCommand),
+    /// Start the embedded dev server, a local stand-in for the API (same flags as geopera-dev-server)
+    #[command(
+        long_about = "Start the embedded dev server: a local, stateful stand-in for the Geopera API \
+                      with demo data, for trying every command offline. It prints its URL and token \
+                      (set GEOPERA_API_URL and GEOPERA_API_TOKEN to them in another shell) and serves \
+                      until Ctrl-C. The flags are the standalone geopera-dev-server's."
+    )]
+    DevServer(geopera_dev_server::Flags),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         /// The shell

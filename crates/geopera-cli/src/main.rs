@@ -14,6 +14,8 @@
 //! * `geopera download item ITEM ASSET [-o PATH]` and
 //!   `geopera download clip JOB (--mosaic TYPE | --all) [-o DIR]`: verified, resumable
 //!   downloads that never leave a partial file and never replace one without `--force`;
+//! * `geopera dev-server [FLAGS]` starts the embedded dev server (the flags of the
+//!   standalone `geopera-dev-server`), so every command can be tried offline;
 //! * `geopera completions SHELL` and `geopera man` print a completion script and the man
 //!   page, generated from the same definitions.
 //!
@@ -72,7 +74,7 @@ fn main() -> ExitCode {
         .map_err(|e| Failure::usage(e.to_string()))
         .and_then(|cli| run(cli, &matches));
     match result {
-        Ok(()) => Exit::Ok.code(),
+        Ok(code) => code,
         Err(failure) => {
             output::failure(&failure);
             failure.exit.code()
@@ -80,31 +82,36 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli, matches: &clap::ArgMatches) -> Result<(), Failure> {
+fn run(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode, Failure> {
     let output = Output::new(cli.global.json);
     match &cli.command {
         Some(Command::Completions { shell }) => {
             completions::completions(*shell);
-            return Ok(());
+            return Ok(Exit::Ok.code());
         }
-        Some(Command::Man) => return completions::man(),
+        Some(Command::Man) => return completions::man().map(|()| Exit::Ok.code()),
         _ => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::new(Exit::Failure, format!("starting the async runtime: {e}")))?;
-    runtime.block_on(async {
-        match &cli.command {
-            Some(Command::Op(args)) => op::run(&cli.global, args, &output).await,
-            Some(Command::Upload(args)) => upload::run(&cli.global, args, &output).await,
-            Some(Command::Download(args)) => download::run(&cli.global, args, &output).await,
-            Some(Command::Completions { .. } | Command::Man) => Ok(()),
-            None => match tree::resolve(matches) {
-                Some(Ok((spec, body))) => op::invoke(&cli.global, spec.id, body, &output).await,
-                Some(Err(failure)) => Err(failure),
-                None => Err(Failure::usage("no command given; see geopera --help")),
-            },
-        }
-    })
+    if let Some(Command::DevServer(flags)) = &cli.command {
+        return Ok(runtime.block_on(geopera_dev_server::run(flags.clone())));
+    }
+    runtime
+        .block_on(async {
+            match &cli.command {
+                Some(Command::Op(args)) => op::run(&cli.global, args, &output).await,
+                Some(Command::Upload(args)) => upload::run(&cli.global, args, &output).await,
+                Some(Command::Download(args)) => download::run(&cli.global, args, &output).await,
+                Some(Command::Completions { .. } | Command::Man | Command::DevServer(_)) => Ok(()),
+                None => match tree::resolve(matches) {
+                    Some(Ok((spec, body))) => op::invoke(&cli.global, spec.id, body, &output).await,
+                    Some(Err(failure)) => Err(failure),
+                    None => Err(Failure::usage("no command given; see geopera --help")),
+                },
+            }
+        })
+        .map(|()| Exit::Ok.code())
 }

@@ -304,3 +304,57 @@ async fn help_documents_the_exit_codes_and_completions_and_man_come_from_the_sam
     );
     assert!(man.stdout.contains("uploads"));
 }
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn dev_server_starts_the_embedded_server_that_the_other_commands_reach() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_geopera"))
+        .args([
+            "dev-server",
+            "--addr",
+            "127.0.0.1:0",
+            "--token",
+            "offline-token",
+            "--quiet",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(server.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = stdout
+            .next_line()
+            .await
+            .unwrap()
+            .expect("the dev server printed no URL");
+        if let Some(url) = line.strip_prefix("GEOPERA_API_URL=") {
+            break url.to_owned();
+        }
+    };
+    let dir = TempDir::new();
+    let answer = tokio::process::Command::new(env!("CARGO_BIN_EXE_geopera"))
+        .env("GEOPERA_API_URL", &url)
+        .env("GEOPERA_API_TOKEN", "offline-token")
+        .args(["download", "clip", "clip_demo", "--mosaic", "visual", "-o"])
+        .arg(dir.path())
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(answer.status.code(), Some(0), "{answer:?}");
+
+    let pid = server.id().unwrap().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let status = server.wait().await.unwrap();
+    assert_eq!(status.code(), Some(0), "stops cleanly on Ctrl-C");
+}
