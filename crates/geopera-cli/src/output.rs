@@ -110,9 +110,27 @@ fn flatten(value: &Value, prefix: String, lines: &mut Vec<(String, String)>) {
                 flatten(v, join(&i.to_string()), lines);
             }
         }
-        Value::String(s) => lines.push((prefix, s.clone())),
-        other => lines.push((prefix, other.to_string())),
+        Value::String(s) => lines.push((printable(&prefix), printable(s))),
+        other => lines.push((printable(&prefix), other.to_string())),
     }
+}
+
+/// Text from the server as it may be shown on a terminal: control characters (an escape
+/// sequence that would move the cursor or retitle the window, a carriage return that would
+/// overwrite the line) are shown escaped instead of acted on.
+fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Writes to stdout; a closed pipe (`geopera op --list | head`) is not an error.
@@ -144,6 +162,20 @@ pub fn failure(failure: &Failure) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn server_text_cannot_drive_the_terminal() {
+        let mut lines = Vec::new();
+        let value = serde_json::json!({"name\u{1b}]0;x": "ok\u{1b}[2J\rfake"});
+        flatten(&value, String::new(), &mut lines);
+        assert_eq!(
+            lines,
+            [(
+                "name\\u{1b}]0;x".to_owned(),
+                "ok\\u{1b}[2J\\rfake".to_owned()
+            )]
+        );
+    }
 
     #[test]
     fn nested_values_flatten_to_dotted_keys() {
