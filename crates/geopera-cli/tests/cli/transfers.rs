@@ -299,3 +299,83 @@ async fn ctrl_c_during_a_download_leaves_no_partial_file() {
     );
     drop(hold);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn upload_adds_a_file_to_an_existing_item_under_the_asset_key_given() {
+    let server = server().await;
+    let dir = TempDir::new();
+    std::fs::write(dir.path().join("ndvi_2026.tif"), bytes(5_000, 4)).unwrap();
+    let up = run_in(
+        &server,
+        dir.path(),
+        &[
+            "upload",
+            "ndvi_2026.tif",
+            "--project",
+            "prj_demo",
+            "--item",
+            "itm_demo",
+            "--asset-key",
+            "ndvi",
+            "--concurrency",
+            "1",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(up.code, Some(0), "{up:?}");
+    let result = up.json();
+    assert_eq!(
+        result["item_ids"],
+        serde_json::json!(["itm_demo"]),
+        "{result}"
+    );
+    assert_eq!(result["files"][0]["asset_key"], "ndvi");
+    let item = server.state().item("itm_demo").unwrap();
+    let asset = item.assets.iter().find(|a| a.key == "ndvi").unwrap();
+    assert_eq!(asset.size, 5_000);
+
+    let refused = run_in(
+        &server,
+        dir.path(),
+        &[
+            "upload",
+            "ndvi_2026.tif",
+            "--project",
+            "prj_demo",
+            "--asset-key",
+            "x",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(
+        refused.code,
+        Some(2),
+        "--asset-key needs --item: {refused:?}"
+    );
+    let zero = run_in(
+        &server,
+        dir.path(),
+        &[
+            "upload",
+            "ndvi_2026.tif",
+            "--project",
+            "prj_demo",
+            "--concurrency",
+            "0",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(zero.code, Some(2), "{zero:?}");
+    let missing = run_in(
+        &server,
+        dir.path(),
+        &["upload", "nope.tif", "--project", "prj_demo"],
+        None,
+    )
+    .await;
+    assert_eq!(missing.code, Some(9), "{missing:?}");
+    assert_eq!(server.state().reserved_bytes(), 0);
+}
