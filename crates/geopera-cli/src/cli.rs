@@ -102,8 +102,12 @@ pub enum Command {
         /// The shell
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff) of geopera
-    Man,
+    /// Print the man page (roff) of geopera, or write one page per command to a directory
+    Man {
+        /// Write geopera.1 and a page for every subcommand (geopera-upload.1, ...) here
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 /// `geopera op`.

@@ -11,8 +11,19 @@ pub fn completions(shell: clap_complete::Shell) {
     crate::output::out(&String::from_utf8_lossy(&script));
 }
 
-/// Prints the man page (roff) of `geopera`.
-pub fn man() -> Result<(), Failure> {
+/// Prints the man page (roff) of `geopera`, or with `out_dir` writes it and a page for
+/// every subcommand there.
+pub fn man(out_dir: Option<&std::path::Path>) -> Result<(), Failure> {
+    if let Some(dir) = out_dir {
+        let written = std::fs::create_dir_all(dir)
+            .and_then(|()| clap_mangen::generate_to(crate::cli::command(), dir));
+        return written.map_err(|e| {
+            Failure::new(
+                Exit::LocalFile,
+                format!("writing the man pages to {}: {e}", dir.display()),
+            )
+        });
+    }
     let mut page = Vec::new();
     clap_mangen::Man::new(crate::cli::command())
         .render(&mut page)

@@ -16,8 +16,9 @@
 //!   downloads that never leave a partial file and never replace one without `--force`;
 //! * `geopera dev-server [FLAGS]` starts the embedded dev server (the flags of the
 //!   standalone `geopera-dev-server`), so every command can be tried offline;
-//! * `geopera completions SHELL` and `geopera man` print a completion script and the man
-//!   page, generated from the same definitions.
+//! * `geopera completions SHELL` and `geopera man [--out-dir DIR]` print a completion
+//!   script and the man page (or write a page per command), generated from the same
+//!   definitions.
 //!
 //! Connection: `--api-url` or `GEOPERA_API_URL` (default `https://api.geopera.com`), and
 //! the token in `GEOPERA_API_TOKEN`. Output is JSON when stdout is not a terminal (or
@@ -94,7 +95,9 @@ fn dispatch(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode, Failure> {
             completions::completions(*shell);
             return Ok(Exit::Ok.code());
         }
-        Some(Command::Man) => return completions::man().map(|()| Exit::Ok.code()),
+        Some(Command::Man { out_dir }) => {
+            return completions::man(out_dir.as_deref()).map(|()| Exit::Ok.code());
+        }
         _ => {}
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -110,7 +113,9 @@ fn dispatch(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode, Failure> {
                 Some(Command::Op(args)) => op::run(&cli.global, args, &output).await,
                 Some(Command::Upload(args)) => upload::run(&cli.global, args, &output).await,
                 Some(Command::Download(args)) => download::run(&cli.global, args, &output).await,
-                Some(Command::Completions { .. } | Command::Man | Command::DevServer(_)) => Ok(()),
+                Some(Command::Completions { .. } | Command::Man { .. } | Command::DevServer(_)) => {
+                    Ok(())
+                }
                 None => match tree::resolve(matches) {
                     Some(Ok((spec, body))) => op::invoke(&cli.global, spec.id, body, &output).await,
                     Some(Err(failure)) => Err(failure),

@@ -303,6 +303,17 @@ async fn help_documents_the_exit_codes_and_completions_and_man_come_from_the_sam
         &man.stdout[..200.min(man.stdout.len())]
     );
     assert!(man.stdout.contains("uploads"));
+    let dir = TempDir::new();
+    let pages = run_in(&server, dir.path(), &["man", "--out-dir", "man1"], None).await;
+    assert_eq!(pages.code, Some(0), "{pages:?}");
+    for page in [
+        "geopera.1",
+        "geopera-upload.1",
+        "geopera-uploads-signed-url.1",
+    ] {
+        let text = std::fs::read_to_string(dir.path().join("man1").join(page)).unwrap();
+        assert!(text.contains(".TH"), "{page}");
+    }
 }
 
 #[cfg(unix)]
