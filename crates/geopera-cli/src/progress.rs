@@ -34,6 +34,76 @@ struct Slot {
     total: Option<u64>,
     started: bool,
     done: bool,
+    /// The last quarter of the size (1 to 3) a line was printed for.
+    quarter: u8,
+}
+
+impl Slot {
+    fn new(name: String) -> Slot {
+        Slot {
+            name,
+            bytes: 0,
+            total: None,
+            started: false,
+            done: false,
+            quarter: 0,
+        }
+    }
+
+    /// Takes one report of this file (`finished`: the transfer's last report) and returns
+    /// the lines the plain log shows for it.
+    fn advance(
+        &mut self,
+        verbs: Verbs,
+        bytes: u64,
+        total: Option<u64>,
+        finished: bool,
+    ) -> Vec<String> {
+        let mut lines = Vec::new();
+        let restarted = bytes < self.bytes;
+        self.bytes = bytes;
+        self.total = total.or(self.total);
+        let finishing = finished && !self.done;
+        let size = self
+            .total
+            .map(|t| format!(" ({})", HumanBytes(t)))
+            .unwrap_or_default();
+        let quarter = match self.total {
+            // At most 3: the end is the finished line. u128: no overflow for any u64.
+            Some(total) if total > 0 => (u128::from(bytes) * 4 / u128::from(total)).min(3) as u8,
+            _ => 0,
+        };
+        if restarted {
+            lines.push(format!(
+                "{} {} again from byte {bytes}",
+                verbs.started, self.name
+            ));
+            self.quarter = quarter;
+        } else if !self.started && bytes > 0 && !finishing {
+            lines.push(format!("{} {}{size}", verbs.started, self.name));
+        }
+        if !finishing && quarter > self.quarter {
+            let total = self
+                .total
+                .map(HumanBytes)
+                .map(|t| t.to_string())
+                .unwrap_or_default();
+            lines.push(format!(
+                "{} {}: {}% ({} of {total})",
+                verbs.started,
+                self.name,
+                u32::from(quarter) * 25,
+                HumanBytes(bytes)
+            ));
+            self.quarter = quarter;
+        }
+        if finishing {
+            lines.push(format!("{} {}{size}", verbs.finished, self.name));
+        }
+        self.started |= bytes > 0;
+        self.done |= finishing;
+        lines
+    }
 }
 
 struct Bars {
@@ -49,18 +119,7 @@ impl Board {
         let bars = std::io::stderr().is_terminal().then(|| Bars::new(&names));
         Arc::new(Board {
             verbs,
-            slots: Mutex::new(
-                names
-                    .into_iter()
-                    .map(|name| Slot {
-                        name,
-                        bytes: 0,
-                        total: None,
-                        started: false,
-                        done: false,
-                    })
-                    .collect(),
-            ),
+            slots: Mutex::new(names.into_iter().map(Slot::new).collect()),
             bars,
         })
     }
@@ -95,10 +154,8 @@ impl Board {
             let Some(slot) = slots.get_mut(index) else {
                 continue;
             };
-            let restarted = file.bytes < slot.bytes;
-            slot.bytes = file.bytes;
-            slot.total = file.total.or(slot.total);
-            let finished = event.finished && !slot.done;
+            let finishing = event.finished && !slot.done;
+            let lines = slot.advance(self.verbs, file.bytes, file.total, event.finished);
             match &self.bars {
                 Some(bars) => {
                     if let Some(bar) = bars.files.get(index) {
@@ -106,31 +163,13 @@ impl Board {
                             bar.set_length(total);
                         }
                         bar.set_position(slot.bytes);
-                        if finished {
+                        if finishing {
                             bar.finish();
                         }
                     }
                 }
-                None => {
-                    let size = slot
-                        .total
-                        .map(|t| format!(" ({})", HumanBytes(t)))
-                        .unwrap_or_default();
-                    if restarted {
-                        eprintln!(
-                            "{} {} again from byte {}",
-                            self.verbs.started, slot.name, slot.bytes
-                        );
-                    } else if !slot.started && slot.bytes > 0 && !finished {
-                        eprintln!("{} {}{size}", self.verbs.started, slot.name);
-                    }
-                    if finished {
-                        eprintln!("{} {}{size}", self.verbs.finished, slot.name);
-                    }
-                }
+                None => lines.iter().for_each(|line| eprintln!("{line}")),
             }
-            slot.started |= slot.bytes > 0;
-            slot.done |= finished;
         }
         if let Some(overall) = self.bars.as_ref().and_then(|b| b.overall.as_ref()) {
             let bytes = slots.iter().fold(0u64, |s, f| s.saturating_add(f.bytes));
@@ -204,5 +243,50 @@ pub struct Sink {
 impl Progress for Sink {
     fn report(&self, event: &ProgressEvent<'_>) {
         self.board.update(self.offset, event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VERBS: Verbs = Verbs {
+        started: "uploading",
+        finished: "uploaded",
+    };
+
+    #[test]
+    fn the_plain_log_has_a_line_per_event() {
+        let mut slot = Slot::new("a.tif".into());
+        let mut log = Vec::new();
+        let mut report =
+            |bytes, finished| log.extend(slot.advance(VERBS, bytes, Some(4096), finished));
+        report(0, false);
+        report(512, false);
+        report(600, false);
+        report(2048, false); // half-way, past the first quarter too: one line
+        report(100, false); // started again
+        report(3500, false);
+        report(4096, true);
+        report(4096, true); // a repeated last report adds nothing
+        assert_eq!(
+            log,
+            [
+                "uploading a.tif (4.00 KiB)",
+                "uploading a.tif: 50% (2.00 KiB of 4.00 KiB)",
+                "uploading a.tif again from byte 100",
+                "uploading a.tif: 75% (3.42 KiB of 4.00 KiB)",
+                "uploaded a.tif (4.00 KiB)",
+            ]
+        );
+    }
+
+    #[test]
+    fn files_without_a_size_or_finished_at_once_get_no_percentages() {
+        let mut unknown = Slot::new("b".into());
+        assert_eq!(unknown.advance(VERBS, 10, None, false), ["uploading b"]);
+        assert!(unknown.advance(VERBS, u64::MAX, None, false).is_empty());
+        let mut empty = Slot::new("c".into());
+        assert_eq!(empty.advance(VERBS, 0, Some(0), true), ["uploaded c (0 B)"]);
     }
 }
