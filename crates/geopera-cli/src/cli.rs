@@ -12,9 +12,11 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use crate::exit::EXIT_CODES_HELP;
 
 const AFTER_HELP: &str = "\
-Credentials: GEOPERA_API_TOKEN (a bearer token). The API: --api-url, else GEOPERA_API_URL,
-else https://api.geopera.com. Try every command offline: `geopera dev-server` starts a
-local stand-in for the API and prints its URL and token.
+Credentials: GEOPERA_API_TOKEN, else the profile's (`geopera login`, stored in
+~/.config/geopera/credentials.json, shared with the platform's Python command line). The
+API: --api-url, else GEOPERA_API_URL, else the profile's, else https://api.geopera.com.
+Try every command offline: `geopera dev-server` starts a local stand-in for the API and
+prints its URL and token.
 
 Output: JSON when stdout is not a terminal (or with --json), a readable summary on a
 terminal (signed URLs shown without their query). Errors: one line on stderr naming the
@@ -43,25 +45,9 @@ pub struct Cli {
 /// Options every command takes.
 #[derive(Debug, Clone, Args)]
 pub struct Global {
-    /// The API base URL (`--api-url`, `GEOPERA_API_URL`).
-    #[arg(
-        long,
-        global = true,
-        env = "GEOPERA_API_URL",
-        value_name = "URL",
-        help_heading = "Global options",
-        help = "The API base URL [default: https://api.geopera.com]"
-    )]
-    pub api_url: Option<String>,
-    /// The stored profile to use (profiles are written by `geopera login`)
-    #[arg(
-        long,
-        global = true,
-        env = "GEOPERA_PROFILE",
-        value_name = "NAME",
-        help_heading = "Global options"
-    )]
-    pub profile: Option<String>,
+    /// Which stored identity and which API (`--profile`, `--api-url`).
+    #[command(flatten)]
+    pub auth: crate::auth::AuthOptions,
     /// Print JSON even on a terminal
     #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
@@ -97,6 +83,9 @@ pub enum Command {
                       until Ctrl-C. The flags are the standalone geopera-dev-server's."
     )]
     DevServer(geopera_dev_server::Flags),
+    /// The login commands: login, logout, whoami.
+    #[command(flatten)]
+    Auth(crate::auth::AuthCommand),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     Completions {
         /// The shell

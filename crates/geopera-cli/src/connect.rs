@@ -1,36 +1,48 @@
-//! Connecting: the one function that turns the global options into a client.
-//!
-//! Precedence, as in the platform's Python command line: a flag, then the environment
-//! (`GEOPERA_API_URL`, `GEOPERA_API_TOKEN`), then the default base URL. Stored profiles
-//! (`--profile`, `GEOPERA_PROFILE`) are read by `geopera login`'s credentials file, which
-//! this function will consult between the environment and the default.
+//! Connecting: the global options to a client, through [`crate::auth::resolve`] (the base
+//! URL and credential with the platform's Python command line's precedence: flag, then
+//! environment, then the stored profile, then the default), and a call that survives one
+//! expired device login.
 
 use geopera::Geopera;
 
-use crate::cli::Global;
+use crate::auth::{self, AuthOptions, Session};
+use crate::exit::Failure;
 
 /// The user agent the command line sends.
 const USER_AGENT: &str = concat!("geopera-cli/", env!("CARGO_PKG_VERSION"));
 
-/// A client for the API the global options name, authenticated with `GEOPERA_API_TOKEN`.
-///
-/// The token is read from the environment only, never from a flag, so it does not land
-/// in shell history or a process listing. A missing token is an [`geopera::Error::Config`]
-/// (exit code 3).
-pub fn connect(global: &Global) -> Result<Geopera, geopera::Error> {
-    let mut builder = Geopera::builder().default_header("user-agent", USER_AGENT);
-    if let Some(url) = global.api_url.as_deref().filter(|u| !u.trim().is_empty()) {
-        builder = builder.base_url(url);
-    }
-    match std::env::var("GEOPERA_API_TOKEN") {
-        Ok(token) if !token.trim().is_empty() => builder.token(token.trim()).build(),
-        _ => Err(geopera::Error::Config {
-            message: match &global.profile {
-                Some(profile) => format!(
-                    "GEOPERA_API_TOKEN is not set (profile {profile:?} cannot be read by this build)"
-                ),
-                None => "GEOPERA_API_TOKEN is not set".into(),
-            },
-        }),
+/// The session the options resolve to (a device-login token near expiry is refreshed and
+/// stored first).
+pub async fn session(options: &AuthOptions) -> Result<Session, Failure> {
+    Ok(auth::resolve(options).await?)
+}
+
+/// A client for `session`.
+pub fn client(session: &Session) -> Result<Geopera, Failure> {
+    Ok(session
+        .client_builder()
+        .default_header("user-agent", USER_AGENT)
+        .build()?)
+}
+
+/// A client for the API and credential the options resolve to.
+pub async fn connect(options: &AuthOptions) -> Result<Geopera, Failure> {
+    client(&session(options).await?)
+}
+
+/// Calls operation `id` with `body`; after a 401 with a stored device login, refreshes it
+/// once (storing the new tokens) and calls again, as the Python command line does.
+pub async fn invoke(
+    options: &AuthOptions,
+    id: &str,
+    body: serde_json::Value,
+) -> Result<serde_json::Value, Failure> {
+    let session = session(options).await?;
+    match client(&session)?.invoke(id, body.clone()).await {
+        Err(e) if e.status_code() == Some(401) && session.can_refresh() => {
+            let fresh = auth::refresh_after_unauthorized(&session).await?;
+            Ok(client(&fresh)?.invoke(id, body).await?)
+        }
+        answer => Ok(answer?),
     }
 }

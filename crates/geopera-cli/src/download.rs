@@ -24,7 +24,7 @@ const VERBS: Verbs = Verbs {
 
 /// Runs `geopera download ...`.
 pub async fn run(global: &Global, command: &DownloadCommand, out: &Output) -> Result<(), Failure> {
-    let client = crate::connect::connect(global)?;
+    let client = crate::connect::connect(&global.auth).await?;
     let downloads = match command {
         DownloadCommand::Item {
             item,

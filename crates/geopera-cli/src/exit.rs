@@ -31,8 +31,8 @@ pub enum Exit {
     /// The server failed (5xx), or answered with a status or body the document does not
     /// declare.
     Server = 8,
-    /// A local file could not be read or written, or a download's destination exists and
-    /// `--force` was not given.
+    /// A local file could not be read or written (the credentials file too), or a
+    /// download's destination exists and `--force` was not given.
     LocalFile = 9,
     /// Interrupted (Ctrl-C), after releasing what the command held.
     Interrupted = 130,
@@ -51,13 +51,14 @@ Exit codes:
   0    success
   1    a failure of no other kind
   2    usage: unknown flag or operation, bad JSON argument, unreadable @file
-  3    auth: no credential, one the API refused (401, 403), or a bad client setting
+  3    auth: not logged in, a credential refused (401, 403), or a bad client setting
   4    not found (404)
   5    quota exceeded (402)
   6    validation: rejected by the API (422, 413) or, before sending, by the model
   7    transport: the API or storage could not be reached (after retries)
   8    server: 5xx, or a status or body the API does not declare
-  9    local file: unreadable or unwritable, or the destination exists (see --force)
+  9    local file: unreadable or unwritable (or the credentials file), or the destination
+       exists (see --force)
   130  interrupted (Ctrl-C), after releasing the upload's reservation";
 
 /// The kind of failure a [`geopera::Error`] is.
@@ -76,6 +77,32 @@ pub fn classify(error: &geopera::Error) -> Exit {
             Some(_) => Exit::Server,
             None => Exit::Failure,
         },
+    }
+}
+
+/// The kind of failure an [`AuthError`](crate::auth::AuthError) is, in this table (the
+/// login commands' own `AuthError::exit_code` numbers the credentials file 4 and transport 5;
+/// the binary uses these codes for every command).
+pub fn classify_auth(error: &crate::auth::AuthError) -> Exit {
+    use crate::auth::AuthError;
+    use crate::oidc::OidcError;
+    match error {
+        AuthError::Usage(_) => Exit::Usage,
+        AuthError::NotLoggedIn { .. }
+        | AuthError::Refused(_)
+        | AuthError::RefreshFailed(_)
+        | AuthError::Oidc(OidcError::Unauthorized | OidcError::Denied | OidcError::Expired) => {
+            Exit::Auth
+        }
+        AuthError::Profile(_) => Exit::LocalFile,
+        AuthError::Oidc(OidcError::Transport(_)) => Exit::Transport,
+        _ => Exit::Failure,
+    }
+}
+
+impl From<crate::auth::AuthError> for Failure {
+    fn from(error: crate::auth::AuthError) -> Failure {
+        Failure::new(classify_auth(&error), error.to_string())
     }
 }
 

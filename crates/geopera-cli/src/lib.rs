@@ -20,8 +20,9 @@
 //!   script and the man page (or write a page per command), generated from the same
 //!   definitions.
 //!
-//! Connection: `--api-url` or `GEOPERA_API_URL` (default `https://api.geopera.com`), and
-//! the token in `GEOPERA_API_TOKEN`. Output is JSON when stdout is not a terminal (or
+//! Connection: `--api-url`, else `GEOPERA_API_URL`, else the profile's, else
+//! `https://api.geopera.com`; the credential in `GEOPERA_API_TOKEN`, else the profile's
+//! (`geopera login`). Output is JSON when stdout is not a terminal (or
 //! with `--json`), a readable summary on a terminal; colours follow `NO_COLOR`. Errors are
 //! one line on stderr naming the operation, redacted like every SDK error, and a 422 lists
 //! each failing field under it.
@@ -33,26 +34,33 @@
 //! | 0 | success |
 //! | 1 | a failure of no other kind |
 //! | 2 | usage: unknown flag or operation, bad JSON argument, unreadable `@file` |
-//! | 3 | auth: no credential, one the API refused (401, 403), or a bad client setting |
+//! | 3 | auth: not logged in, a credential refused (401, 403), or a bad client setting |
 //! | 4 | not found (404) |
 //! | 5 | quota exceeded (402) |
 //! | 6 | validation: rejected by the API (422, 413) or, before sending, by the model |
 //! | 7 | transport: the API or storage could not be reached (after retries) |
 //! | 8 | server: 5xx, or a status or body the API does not declare |
-//! | 9 | local file: unreadable or unwritable, or the destination exists (see `--force`) |
+//! | 9 | local file: unreadable or unwritable (or the credentials file), or the destination exists (see `--force`) |
 //! | 130 | interrupted (Ctrl-C), after releasing the upload's reservation |
 //!
-//! The binary is [`run`]; everything else is private to this crate.
+//! `geopera login` (the device flow, or `--api-key`), `logout` and `whoami` share the
+//! platform's Python command line's credentials file and precedence ([`auth`], [`profile`],
+//! [`oidc`]); every other command connects through [`auth::resolve`].
+//!
+//! The binary is [`run`].
 
 #![warn(missing_docs)]
 
+pub mod auth;
 mod cli;
 mod completions;
 mod connect;
 mod download;
 mod exit;
+pub mod oidc;
 mod op;
 mod output;
+pub mod profile;
 mod progress;
 mod signal;
 mod tree;
@@ -113,6 +121,7 @@ fn dispatch(cli: Cli, matches: &clap::ArgMatches) -> Result<ExitCode, Failure> {
                 Some(Command::Op(args)) => op::run(&cli.global, args, &output).await,
                 Some(Command::Upload(args)) => upload::run(&cli.global, args, &output).await,
                 Some(Command::Download(args)) => download::run(&cli.global, args, &output).await,
+                Some(Command::Auth(command)) => Ok(command.run(&cli.global.auth).await?),
                 Some(Command::Completions { .. } | Command::Man { .. } | Command::DevServer(_)) => {
                     Ok(())
                 }

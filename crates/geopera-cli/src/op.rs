@@ -62,8 +62,7 @@ pub async fn invoke(
     body: Value,
     output: &Output,
 ) -> Result<(), Failure> {
-    let client = crate::connect::connect(global)?;
-    let answer = client.invoke(id, body).await?;
+    let answer = crate::connect::invoke(&global.auth, id, body).await?;
     output.value(&answer);
     Ok(())
 }

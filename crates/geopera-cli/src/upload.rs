@@ -16,7 +16,7 @@ use crate::signal::interrupted;
 
 /// Runs `geopera upload`.
 pub async fn run(global: &Global, args: &UploadArgs, out: &Output) -> Result<(), Failure> {
-    let client = crate::connect::connect(global)?;
+    let client = crate::connect::connect(&global.auth).await?;
     let names = args
         .paths
         .iter()

@@ -42,14 +42,15 @@ pub(super) fn authorize(
 }
 
 /// The token of an `Authorization: Bearer …` header (scheme matched case-insensitively).
-fn bearer(headers: &HeaderMap) -> Option<&str> {
+pub(super) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
     let (scheme, token) = value.split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-fn api_key(headers: &HeaderMap) -> Option<&str> {
+/// The token of an `x-api-key` header.
+pub(super) fn api_key(headers: &HeaderMap) -> Option<&str> {
     let token = headers.get("x-api-key")?.to_str().ok()?.trim();
     (!token.is_empty()).then_some(token)
 }

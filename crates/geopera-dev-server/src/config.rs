@@ -1,6 +1,7 @@
 //! [`DevConfig`]: tokens and scopes, quota, signed-URL lifetime, storage location, limits
 //! and connection handling.
 
+use super::realm::RealmSettings;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ pub struct DevConfig {
     pub(super) log_requests: bool,
     pub(super) body_read_timeout: Option<Duration>,
     pub(super) max_connections: usize,
+    pub(super) realm: RealmSettings,
 }
 
 impl DevConfig {
@@ -121,6 +123,36 @@ impl DevConfig {
         self
     }
 
+    /// How long access tokens issued by the stand-in realm (device login, refresh) stay
+    /// valid, whole seconds (default 300, the platform's). Short lifetimes let a test see
+    /// a client refresh; refresh tokens live until rotated or logged out.
+    pub fn access_token_ttl(mut self, ttl: Duration) -> DevConfig {
+        self.realm.access_token_ttl = ttl;
+        self
+    }
+
+    /// How long a device login may wait for approval (default 600 s), after which its
+    /// polls get `expired_token`.
+    pub fn device_code_ttl(mut self, ttl: Duration) -> DevConfig {
+        self.realm.device_code_ttl = ttl;
+        self
+    }
+
+    /// The polling interval a device login is told, whole seconds (default 5, RFC 8628's);
+    /// polling faster gets `slow_down`.
+    pub fn device_poll_interval(mut self, interval: Duration) -> DevConfig {
+        self.realm.poll_interval = interval;
+        self
+    }
+
+    /// Whether device logins are approved as soon as they are requested (default false:
+    /// approve with [`DevState::approve_device`](crate::DevState::approve_device) or on the
+    /// verification page).
+    pub fn auto_approve_device(mut self, approve: bool) -> DevConfig {
+        self.realm.auto_approve = approve;
+        self
+    }
+
     /// The configured data directory, if any.
     pub fn configured_data_dir(&self) -> Option<&Path> {
         self.data_dir.as_deref()
@@ -141,6 +173,7 @@ impl Default for DevConfig {
             log_requests: false,
             body_read_timeout: Some(Duration::from_secs(60)),
             max_connections: 1024,
+            realm: RealmSettings::default(),
         }
     }
 }
@@ -167,6 +200,7 @@ impl fmt::Debug for DevConfig {
             .field("log_requests", &self.log_requests)
             .field("body_read_timeout", &self.body_read_timeout)
             .field("max_connections", &self.max_connections)
+            .field("realm", &self.realm)
             .finish()
     }
 }

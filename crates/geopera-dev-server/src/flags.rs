@@ -83,6 +83,20 @@ pub struct Flags {
     #[arg(long)]
     pub no_demo: bool,
 
+    /// Approve device logins (`geopera login`) as soon as they are requested
+    #[arg(long)]
+    pub auto_approve_device: bool,
+
+    /// Lifetime of access tokens the login realm issues, in seconds
+    #[arg(long, value_name = "N", default_value_t = DevConfig::default().realm.access_token_ttl.as_secs(),
+          value_parser = parse_whole_number, allow_negative_numbers = true)]
+    pub access_token_ttl_secs: u64,
+
+    /// Polling interval device logins are told, in seconds
+    #[arg(long, value_name = "N", default_value_t = DevConfig::default().realm.poll_interval.as_secs(),
+          value_parser = parse_whole_number, allow_negative_numbers = true)]
+    pub device_poll_interval_secs: u64,
+
     /// Do not log requests to stderr
     #[arg(long)]
     pub quiet: bool,
@@ -100,6 +114,9 @@ impl Flags {
             .max_object_bytes(self.max_object_bytes)
             .body_read_timeout(Duration::from_secs(self.body_timeout_secs))
             .max_connections(self.max_connections)
+            .auto_approve_device(self.auto_approve_device)
+            .access_token_ttl(Duration::from_secs(self.access_token_ttl_secs))
+            .device_poll_interval(Duration::from_secs(self.device_poll_interval_secs))
             .log_requests(!self.quiet);
         let config = match &self.data_dir {
             Some(dir) => config.data_dir(dir),
@@ -173,6 +190,9 @@ impl fmt::Debug for Flags {
             .field("max_connections", &self.max_connections)
             .field("public_url", &self.public_url)
             .field("no_demo", &self.no_demo)
+            .field("auto_approve_device", &self.auto_approve_device)
+            .field("access_token_ttl_secs", &self.access_token_ttl_secs)
+            .field("device_poll_interval_secs", &self.device_poll_interval_secs)
             .field("quiet", &self.quiet)
             .finish()
     }

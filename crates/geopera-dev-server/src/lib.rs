@@ -6,7 +6,8 @@
 //! [`serve`] runs it on a listener until a shutdown future completes.
 //!
 //! Routes: `POST /v1/op/{operation_id}` (the eight upload and download operations),
-//! `PUT`/`GET /storage/{object_path}` (signed URLs), `GET /healthz`.
+//! `PUT`/`GET /storage/{object_path}` (signed URLs), `GET /healthz`, and a stand-in for the
+//! platform's OpenID Connect realm under `/realms/public/` (userinfo, device login, tokens).
 //!
 //! Not for production: the signing key is per start and state lives in memory.
 //!
@@ -34,6 +35,7 @@ mod log;
 mod object_io;
 mod op_route;
 pub(crate) mod range;
+mod realm;
 mod records;
 mod serve;
 mod server;
@@ -71,6 +73,7 @@ pub fn router(state: DevState) -> Router {
             "/storage/{*object_path}",
             get(storage::get_object).put(storage::put_object),
         )
+        .merge(realm::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -8,6 +8,7 @@ use super::config::DevConfig;
 use super::data_dir::DataDir;
 use super::entropy::{Ids, hex, random_bytes};
 use super::faults::{Fault, FaultBook, FaultKind, FaultTarget};
+use super::realm::Realm;
 use super::records::{
     AssetSnapshot, Attribution, ClipJob, EgressRecord, ItemSnapshot, Mosaic, ObjectMeta,
     SessionSnapshot, SessionStatus, Table,
@@ -33,6 +34,8 @@ struct Inner {
     faults: Mutex<FaultBook>,
     /// Woken each time a download is filed in `Db::egress`.
     egress_filed: tokio::sync::Notify,
+    /// Device logins and the tokens issued by the stand-in realm.
+    realm: Realm,
     // Last field: dropped after everything else, removing an owned temp dir.
     dir: DataDir,
 }
@@ -122,6 +125,7 @@ impl DevState {
                 db: Mutex::new(Db::default()),
                 faults: Mutex::new(FaultBook::default()),
                 egress_filed: tokio::sync::Notify::new(),
+                realm: Realm::default(),
                 dir,
             }),
         };
@@ -133,6 +137,10 @@ impl DevState {
 
     pub(super) fn config(&self) -> &DevConfig {
         &self.inner.config
+    }
+
+    pub(super) fn realm(&self) -> &Realm {
+        &self.inner.realm
     }
 
     pub(super) fn key(&self) -> &[u8] {

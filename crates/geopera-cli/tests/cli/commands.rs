@@ -322,6 +322,7 @@ async fn dev_server_starts_the_embedded_server_that_the_other_commands_reach() {
     use tokio::io::{AsyncBufReadExt, BufReader};
 
     let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_geopera"))
+        .env("HOME", crate::support::empty_home())
         .args([
             "dev-server",
             "--addr",
@@ -349,6 +350,7 @@ async fn dev_server_starts_the_embedded_server_that_the_other_commands_reach() {
     };
     let dir = TempDir::new();
     let answer = tokio::process::Command::new(env!("CARGO_BIN_EXE_geopera"))
+        .env("HOME", crate::support::empty_home())
         .env("GEOPERA_API_URL", &url)
         .env("GEOPERA_API_TOKEN", "offline-token")
         .args(["download", "clip", "clip_demo", "--mosaic", "visual", "-o"])
@@ -368,4 +370,37 @@ async fn dev_server_starts_the_embedded_server_that_the_other_commands_reach() {
     );
     let status = server.wait().await.unwrap();
     assert_eq!(status.code(), Some(0), "stops cleanly on Ctrl-C");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn commands_connect_through_the_profiles_and_name_their_failures() {
+    let server = server().await;
+    let home = TempDir::new();
+    let not_logged_in = crate::support::geopera(&server)
+        .env("HOME", home.path())
+        .env_remove("GEOPERA_API_TOKEN")
+        .args(["op", "clip.job.downloads", r#"{"job_id": "clip_demo"}"#])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(not_logged_in.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&not_logged_in.stderr).contains("geopera login"));
+
+    let config = home.path().join(".config/geopera");
+    std::fs::create_dir_all(&config).unwrap();
+    std::fs::write(config.join("credentials.json"), "{not json").unwrap();
+    let unreadable = crate::support::geopera(&server)
+        .env("HOME", home.path())
+        .env_remove("GEOPERA_API_TOKEN")
+        .args(["op", "clip.job.downloads", r#"{"job_id": "clip_demo"}"#])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        unreadable.status.code(),
+        Some(9),
+        "the credentials file is a local file"
+    );
+    assert!(String::from_utf8_lossy(&unreadable.stderr).contains("credentials.json"));
+    assert_eq!(server.state().calls("clip.job.downloads"), 0);
 }

@@ -14,10 +14,17 @@ pub async fn server() -> DevServer {
     server
 }
 
+/// A home directory with no credentials file (it does not exist), so no test reads the
+/// credentials of the person running it.
+pub fn empty_home() -> PathBuf {
+    std::env::temp_dir().join(format!("geopera-cli-test-no-home-{}", std::process::id()))
+}
+
 /// The binary, pointed at `server` with its token, colours off, no profile.
 pub fn geopera(server: &DevServer) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_geopera"));
     command
+        .env("HOME", empty_home())
         .env("GEOPERA_API_URL", server.base_url())
         .env("GEOPERA_API_TOKEN", server.token())
         .env_remove("GEOPERA_PROFILE")

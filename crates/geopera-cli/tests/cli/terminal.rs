@@ -46,6 +46,7 @@ async fn on_terminal(
         command
             .args(&args)
             .current_dir(&dir)
+            .env("HOME", crate::support::empty_home())
             .env("GEOPERA_API_URL", &base_url)
             .env("GEOPERA_API_TOKEN", &token)
             .env_remove("GEOPERA_PROFILE")

@@ -12,6 +12,7 @@ mod faults;
 mod load;
 mod models;
 mod quota;
+mod realm;
 mod server;
 mod storage;
 mod uploads;
