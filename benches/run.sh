@@ -9,6 +9,10 @@
 #   benches/run.sh --only-build-times   # just the build times
 #   benches/run.sh --only-calls         # just the call benches: Rust (sequential and
 #                                       # concurrent) and Python; no transfer, no peak RSS
+#   benches/run.sh --only-speed         # just geopera-transfer vs curl (crates/geopera-transfer/
+#                                       # benches/speed.rs: parallel and capped downloads,
+#                                       # single-stream up/down with peak RSS, resume, many
+#                                       # files vs Python); its own in-process dev server
 # Env:
 #   GEOPERA_BENCH_CONC    variants at each concurrency level (default ops,fluent,raw)
 #   GEOPERA_BENCH_BYTES   transfer/RSS file size in bytes (default 1073741824 = 1 GiB)
@@ -17,6 +21,9 @@
 #   GEOPERA_BENCH_ROUNDS  interleaved rounds of the sequential calls (default 60)
 #   GEOPERA_BENCH_TRANSFER_ROUNDS  transfers per tool and direction (default 5)
 #   GEOPERA_BENCH_EXPERIMENTS=1    adds the transfer bench's download experiment
+#   GEOPERA_BENCH_SWEEP=1 the speed bench also sweeps connection counts and part sizes
+#   GEOPERA_BENCH_CAPPED_BYTES  object size of the capped download (default 268435456)
+#   GEOPERA_BENCH_SPEED_ROUNDS  rounds per tool of the speed bench (default 3)
 #   GEOPERA_BENCH_DIR     where big files and the server's objects go (default: /dev/shm when
 #                         it has room, so the disk does not blur SDK vs curl; else $TMPDIR)
 #   GEOPERA_VENV          venv for the Python package (default: target/venv under the repo)
@@ -35,12 +42,14 @@ export CARGO_TERM_COLOR=never
 with_builds=0
 run_benches=1
 only_calls=0
+only_speed=0
 for arg in "$@"; do
     case "$arg" in
         --with-build-times) with_builds=1 ;;
         --only-build-times) with_builds=1; run_benches=0 ;;
         --only-calls) only_calls=1 ;;
-        -h|--help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --only-speed) only_speed=1 ;;
+        -h|--help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown argument $arg (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -50,7 +59,7 @@ target_dir="${CARGO_TARGET_DIR:-$root/target}"
 out="$target_dir/bench-results"
 mkdir -p "$out"
 if [[ $run_benches -eq 1 ]]; then
-    rm -f "$out"/*.json "$out"/*.log "$out"/*.time "$out"/results.md
+    rm -f "$out"/*.json "$out"/*.log "$out"/*.time "$out"/results.md "$out"/speed.md
 else
     rm -f "$out"/build.json "$out"/build-times.log
 fi
@@ -130,6 +139,9 @@ EOF
 if [[ $run_benches -eq 0 ]]; then
     build_times
     python3 "$root/benches/report.py" "$out" "$bytes" | tee "$out/results.md"
+if [[ -f "$out/speed.md" ]]; then
+    cat "$out/speed.md" | tee -a "$out/results.md"
+fi
     exit 0
 fi
 
@@ -144,6 +156,37 @@ fi
 
 source "$root/tests/support/venv.sh"
 geopera_venv "$root" "geopera==$GEOPERA_PY_VERSION"
+
+# geopera-transfer vs curl: its own in-process dev server (caps set per phase), every
+# library transfer in a child process beside curl's.
+speed() {
+    log "speed: geopera-transfer vs curl, $bytes bytes"
+    local speed_exe
+    speed_exe="$(cargo bench -p geopera-transfer --bench speed --no-run --message-format=json |
+        python3 -c '
+import json, sys
+for line in sys.stdin:
+    try: m = json.loads(line)
+    except ValueError: continue
+    if m.get("reason") == "compiler-artifact" and m["target"]["name"] == "speed" \
+            and m.get("executable"):
+        print(m["executable"])')"
+    [[ -x "$speed_exe" ]] || { echo "run.sh: missing the speed bench" >&2; exit 1; }
+    local dir="${GEOPERA_BENCH_DIR:-}"
+    if [[ -z "$dir" ]]; then
+        if [[ -d /dev/shm ]] && (( $(df -Pk /dev/shm | awk 'NR==2 {print $4}') > bytes / 1024 * 8 )); then
+            dir=/dev/shm
+        else
+            dir="${TMPDIR:-/tmp}"
+        fi
+    fi
+    GEOPERA_BENCH_PYTHON="$py" GEOPERA_BENCH_DIR="$dir" GEOPERA_BENCH_BYTES="$bytes" \
+        "$speed_exe" | tee "$out/speed.md"
+}
+if [[ $only_speed -eq 1 ]]; then
+    speed
+    exit 0
+fi
 
 # ---------------------------------------------------------------- release builds
 log "building (release): dev server, geopera-transfer's examples large_file and download, benches"
@@ -251,9 +294,16 @@ kill "$server_pid" 2>/dev/null || true
 wait "$server_pid" 2>/dev/null || true
 server_pid=""
 
+if [[ $only_calls -eq 0 ]]; then
+    speed
+fi
+
 if [[ $with_builds -eq 1 ]]; then
     build_times
 fi
 
 log "results"
 python3 "$root/benches/report.py" "$out" "$bytes" | tee "$out/results.md"
+if [[ -f "$out/speed.md" ]]; then
+    cat "$out/speed.md" | tee -a "$out/results.md"
+fi

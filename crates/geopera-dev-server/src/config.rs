@@ -23,6 +23,8 @@ pub struct DevConfig {
     pub(super) body_read_timeout: Option<Duration>,
     pub(super) max_connections: usize,
     pub(super) realm: RealmSettings,
+    pub(super) storage_bandwidth: Option<u64>,
+    pub(super) storage_latency: Option<Duration>,
 }
 
 impl DevConfig {
@@ -153,6 +155,23 @@ impl DevConfig {
         self
     }
 
+    /// Caps every storage body (each object GET's response and each PUT's request) at
+    /// `bytes_per_sec`, as an object store caps each connection: a token bucket per
+    /// request, bursting at most ~20 ms of traffic. 0 (the default) means no cap. One
+    /// request's cap can also come from a [`FaultKind::Bandwidth`](super::FaultKind::Bandwidth) fault.
+    pub fn storage_bandwidth(mut self, bytes_per_sec: u64) -> DevConfig {
+        self.storage_bandwidth = (bytes_per_sec > 0).then_some(bytes_per_sec);
+        self
+    }
+
+    /// Added latency: every storage request (object GET or PUT) waits this long before it
+    /// is handled, as a distant object store's first byte does (default none). One
+    /// request's can also come from a [`FaultKind::Delay`](super::FaultKind::Delay) fault.
+    pub fn storage_latency(mut self, latency: Duration) -> DevConfig {
+        self.storage_latency = (!latency.is_zero()).then_some(latency);
+        self
+    }
+
     /// The configured data directory, if any.
     pub fn configured_data_dir(&self) -> Option<&Path> {
         self.data_dir.as_deref()
@@ -174,6 +193,8 @@ impl Default for DevConfig {
             body_read_timeout: Some(Duration::from_secs(60)),
             max_connections: 1024,
             realm: RealmSettings::default(),
+            storage_bandwidth: None,
+            storage_latency: None,
         }
     }
 }
@@ -201,6 +222,8 @@ impl fmt::Debug for DevConfig {
             .field("body_read_timeout", &self.body_read_timeout)
             .field("max_connections", &self.max_connections)
             .field("realm", &self.realm)
+            .field("storage_bandwidth", &self.storage_bandwidth)
+            .field("storage_latency", &self.storage_latency)
             .finish()
     }
 }

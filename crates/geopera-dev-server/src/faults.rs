@@ -55,8 +55,17 @@ pub enum FaultKind {
         /// Seconds for a `Retry-After` header.
         retry_after: Option<u32>,
     },
-    /// Wait, then handle the request normally.
+    /// Wait, then handle the request normally: added latency (on storage, the
+    /// per-request form of [`DevConfig::storage_latency`](super::DevConfig::storage_latency)).
     Delay(Duration),
+    /// Storage only: handle the request normally, with its body (a GET's response, a PUT's
+    /// request) capped at `bytes_per_sec`, as an object store caps one connection; this
+    /// request's cap in place of [`DevConfig::storage_bandwidth`](super::DevConfig::storage_bandwidth).
+    /// 0 lifts the cap for the request. On an operation it does nothing.
+    Bandwidth {
+        /// The cap, in bytes per second.
+        bytes_per_sec: u64,
+    },
     /// Close the connection without any response. Through [`router`](super::router) alone
     /// (no connection to close) this renders as a 502 Problem.
     DropConnection,
@@ -128,6 +137,8 @@ pub(super) async fn intercept(kind: Option<FaultKind>, surface: Surface<'_>) -> 
             tokio::time::sleep(duration).await;
             None
         }
+        // Applied by the storage routes to the body.
+        FaultKind::Bandwidth { .. } => None,
         FaultKind::Status {
             status,
             retry_after,

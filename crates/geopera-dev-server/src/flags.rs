@@ -97,6 +97,17 @@ pub struct Flags {
           value_parser = parse_whole_number, allow_negative_numbers = true)]
     pub device_poll_interval_secs: u64,
 
+    /// Cap each storage GET/PUT body (one connection) at N bytes/s, as an object store
+    /// does; 0 is no cap
+    #[arg(long, value_name = "N", default_value_t = 0,
+          value_parser = parse_whole_number, allow_negative_numbers = true)]
+    pub storage_bandwidth_bytes_per_sec: u64,
+
+    /// Wait N ms before handling each storage request
+    #[arg(long, value_name = "N", default_value_t = 0,
+          value_parser = parse_whole_number, allow_negative_numbers = true)]
+    pub storage_latency_ms: u64,
+
     /// Do not log requests to stderr
     #[arg(long)]
     pub quiet: bool,
@@ -117,6 +128,8 @@ impl Flags {
             .auto_approve_device(self.auto_approve_device)
             .access_token_ttl(Duration::from_secs(self.access_token_ttl_secs))
             .device_poll_interval(Duration::from_secs(self.device_poll_interval_secs))
+            .storage_bandwidth(self.storage_bandwidth_bytes_per_sec)
+            .storage_latency(Duration::from_millis(self.storage_latency_ms))
             .log_requests(!self.quiet);
         let config = match &self.data_dir {
             Some(dir) => config.data_dir(dir),
@@ -193,6 +206,11 @@ impl fmt::Debug for Flags {
             .field("auto_approve_device", &self.auto_approve_device)
             .field("access_token_ttl_secs", &self.access_token_ttl_secs)
             .field("device_poll_interval_secs", &self.device_poll_interval_secs)
+            .field(
+                "storage_bandwidth_bytes_per_sec",
+                &self.storage_bandwidth_bytes_per_sec,
+            )
+            .field("storage_latency_ms", &self.storage_latency_ms)
             .field("quiet", &self.quiet)
             .finish()
     }
@@ -346,6 +364,29 @@ mod tests {
         let config = format!("{:?}", defaults.dev_config());
         assert!(config.contains("body_read_timeout: Some(60s)"), "{config}");
         assert!(config.contains("max_connections: 1024"), "{config}");
+    }
+
+    #[test]
+    fn storage_limit_flags_reach_the_config() {
+        let flags = parse(&[
+            "--storage-bandwidth-bytes-per-sec",
+            "50000000",
+            "--storage-latency-ms",
+            "30",
+        ])
+        .expect("flags parse");
+        let config = format!("{:?}", flags.dev_config());
+        assert!(
+            config.contains("storage_bandwidth: Some(50000000)"),
+            "{config}"
+        );
+        assert!(config.contains("storage_latency: Some(30ms)"), "{config}");
+        let flags = parse(&["--storage-bandwidth-bytes-per-sec", "0"]).expect("0 is no cap");
+        let config = format!("{:?}", flags.dev_config());
+        assert!(config.contains("storage_bandwidth: None"), "{config}");
+        assert!(config.contains("storage_latency: None"), "{config}");
+        assert!(parse(&["--storage-latency-ms", "-5"]).is_err());
+        assert!(parse(&["--storage-bandwidth-bytes-per-sec", "fast"]).is_err());
     }
 
     /// Each bad value is refused with a message saying what the flag expects.

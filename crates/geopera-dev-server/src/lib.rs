@@ -42,6 +42,7 @@ mod server;
 pub(crate) mod signing;
 mod state;
 pub(crate) mod storage;
+mod throttle;
 mod uploads;
 pub(crate) mod url;
 pub(crate) mod validate;

@@ -7,12 +7,13 @@
 use super::body;
 use super::clock::now_unix;
 use super::error::StorageError;
-use super::faults::{FaultTarget, Surface, intercept};
+use super::faults::{FaultKind, FaultTarget, Surface, intercept};
 use super::object_io::{ChunkWriter, read_chunks};
 use super::range::{ByteRange, parse_range};
 use super::records::EgressRecord;
 use super::signing::{Denied, SignedMethod, verify};
 use super::state::{CommitError, DevState, UploadClosed};
+use super::throttle::{Throttle, throttled};
 use super::url::decode_path;
 use super::validate::file_name_problem;
 use axum::body::Body;
@@ -32,6 +33,7 @@ pub(super) async fn put_object(State(state): State<DevState>, request: Request) 
     let (parts, body) = request.into_parts();
     let mut body = Some(body);
     let fault = state.take_fault(&FaultTarget::ObjectPut);
+    let cap = storage_limits(&state, fault.as_ref()).await;
     let response = match intercept(
         fault,
         Surface::Storage {
@@ -43,7 +45,7 @@ pub(super) async fn put_object(State(state): State<DevState>, request: Request) 
         Some(response) => response,
         None => {
             state.count_call("storage.put");
-            match put(&state, parts, &mut body).await {
+            match put(&state, parts, &mut body, cap).await {
                 Ok(response) => response,
                 Err(err) => err.into_response_for(&resource),
             }
@@ -56,6 +58,18 @@ pub(super) async fn put_object(State(state): State<DevState>, request: Request) 
         drain(unread, state.config().max_object_bytes).await;
     }
     response
+}
+
+/// Waits out the configured storage latency, and gives the request's bandwidth cap: the
+/// fault's when a `Bandwidth` fault hit it, else the configured one.
+async fn storage_limits(state: &DevState, fault: Option<&FaultKind>) -> Option<u64> {
+    if let Some(latency) = state.config().storage_latency {
+        tokio::time::sleep(latency).await;
+    }
+    match fault {
+        Some(FaultKind::Bandwidth { bytes_per_sec }) => Some(*bytes_per_sec),
+        _ => state.config().storage_bandwidth,
+    }
 }
 
 /// Reads and discards a request body, giving up after `limit` bytes.
@@ -74,6 +88,7 @@ async fn drain(body: Body, limit: u64) {
 pub(super) async fn get_object(State(state): State<DevState>, request: Request) -> Response {
     let resource = request.uri().path().to_owned();
     let fault = state.take_fault(&FaultTarget::ObjectGet);
+    let cap = storage_limits(&state, fault.as_ref()).await;
     if let Some(response) = intercept(
         fault,
         Surface::Storage {
@@ -86,7 +101,7 @@ pub(super) async fn get_object(State(state): State<DevState>, request: Request) 
     }
     state.count_call("storage.get");
     let (parts, _body) = request.into_parts();
-    match get(&state, &parts).await {
+    match get(&state, &parts, cap).await {
         Ok(response) => response,
         Err(err) => err.into_response_for(&resource),
     }
@@ -204,6 +219,7 @@ async fn put(
     state: &DevState,
     parts: Parts,
     body: &mut Option<Body>,
+    cap: Option<u64>,
 ) -> Result<Response, StorageError> {
     let object_path = object_path(&parts.uri)?;
     let content_type = parts
@@ -230,7 +246,7 @@ async fn put(
         armed: true,
     };
     let size = match body.take() {
-        Some(body) => write_body(state, body, &temp, max).await?,
+        Some(body) => write_body(state, body, &temp, max, cap).await?,
         None => return Err(internal(io::Error::other("request body already consumed"))),
     };
     state
@@ -258,7 +274,9 @@ async fn write_body(
     body: Body,
     temp: &TempFile,
     max: u64,
+    cap: Option<u64>,
 ) -> Result<u64, StorageError> {
+    let mut throttle = cap.and_then(Throttle::new);
     let file = File::create(&temp.path).await.map_err(internal)?;
     let mut out = ChunkWriter::new(file.into_std().await);
     let mut stream = body.into_data_stream();
@@ -292,12 +310,17 @@ async fn write_body(
             return Err(too_large(max));
         }
         out.write(&chunk).await.map_err(internal)?;
+        if let Some(throttle) = throttle.as_mut() {
+            // Reading no further until the bytes are paid for holds the client back
+            // through TCP's flow control.
+            throttle.take(chunk.len()).await;
+        }
     }
     out.finish().await.map_err(internal)?;
     Ok(size)
 }
 
-async fn get(state: &DevState, parts: &Parts) -> Result<Response, StorageError> {
+async fn get(state: &DevState, parts: &Parts, cap: Option<u64>) -> Result<Response, StorageError> {
     let object_path = object_path(&parts.uri)?;
     let grant = verify(
         state.key(),
@@ -322,7 +345,18 @@ async fn get(state: &DevState, parts: &Parts) -> Result<Response, StorageError> 
             io::ErrorKind::NotFound => no_such_key(),
             _ => internal(err),
         })?;
-    let size = file.metadata().await.map_err(internal)?.len();
+    let metadata = file.metadata().await.map_err(internal)?;
+    let size = metadata.len();
+    let etag = entity_tag(&metadata);
+    if let Some(wanted) = parts.headers.get(header::IF_MATCH)
+        && !matches_etag(wanted, &etag)
+    {
+        return Err(StorageError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "PreconditionFailed",
+            "At least one of the pre-conditions you specified did not hold.",
+        ));
+    }
     let range_header = parts
         .headers
         .get(header::RANGE)
@@ -375,11 +409,12 @@ async fn get(state: &DevState, parts: &Parts) -> Result<Response, StorageError> 
             meter.add(sent);
         }
     });
-    let mut response = Response::new(Body::from_stream(chunks));
+    let mut response = Response::new(Body::from_stream(throttled(chunks, cap)));
     *response.status_mut() = status;
     insert(&mut response, header::CONTENT_TYPE, content_type);
     insert(&mut response, header::CONTENT_LENGTH, len.to_string());
     insert(&mut response, header::ACCEPT_RANGES, "bytes".to_owned());
+    insert(&mut response, header::ETAG, etag);
     if status == StatusCode::PARTIAL_CONTENT {
         insert(
             &mut response,
@@ -391,6 +426,26 @@ async fn get(state: &DevState, parts: &Parts) -> Result<Response, StorageError> 
         );
     }
     Ok(response)
+}
+
+/// A strong entity tag for the stored object: its size and modification time. A re-PUT
+/// renames a new file into place, so the tag changes with the object.
+fn entity_tag(metadata: &std::fs::Metadata) -> String {
+    let modified = metadata
+        .modified()
+        .ok()
+        .and_then(|at| at.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |since| since.as_nanos());
+    format!("\"{:x}-{modified:x}\"", metadata.len())
+}
+
+/// Whether an `If-Match` value (`*` or a list of entity tags) names `etag`.
+fn matches_etag(wanted: &HeaderValue, etag: &str) -> bool {
+    wanted.to_str().is_ok_and(|list| {
+        list.split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag == etag)
+    })
 }
 
 /// Sets a header whose value came from us (or from a validated content type).

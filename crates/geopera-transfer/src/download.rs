@@ -12,6 +12,7 @@ use geopera::reqwest::header::{CONTENT_RANGE, ETAG, IF_MATCH, RANGE};
 use geopera::reqwest::{self, StatusCode};
 use geopera::{Error, Geopera};
 
+use crate::parallel::{self, DEFAULT_CONNECTIONS, DEFAULT_PART_SIZE, Outcome, Plan};
 use crate::progress::{FileProgress, NoProgress, Progress, Reporter};
 use crate::storage::{self, Attempts, GET, Next};
 use crate::upload::DEFAULT_MAX_SIGNATURES;
@@ -22,6 +23,8 @@ use crate::upload::DEFAULT_MAX_SIGNATURES;
 pub struct DownloadOptions {
     overwrite: bool,
     max_signatures: u32,
+    connections: usize,
+    part_size: u64,
     progress: Arc<dyn Progress>,
 }
 
@@ -30,6 +33,8 @@ impl Default for DownloadOptions {
         DownloadOptions {
             overwrite: false,
             max_signatures: DEFAULT_MAX_SIGNATURES,
+            connections: DEFAULT_CONNECTIONS,
+            part_size: DEFAULT_PART_SIZE,
             progress: Arc::new(NoProgress),
         }
     }
@@ -40,6 +45,8 @@ impl std::fmt::Debug for DownloadOptions {
         f.debug_struct("DownloadOptions")
             .field("overwrite", &self.overwrite)
             .field("max_signatures", &self.max_signatures)
+            .field("connections", &self.connections)
+            .field("part_size", &self.part_size)
             .finish_non_exhaustive()
     }
 }
@@ -56,6 +63,25 @@ impl DownloadOptions {
     /// resolves the descriptor again until this many were used (at least 1).
     pub fn max_signatures(mut self, signatures: u32) -> DownloadOptions {
         self.max_signatures = signatures.max(1);
+        self
+    }
+
+    /// How many connections one download may use at once (default
+    /// [`DEFAULT_CONNECTIONS`]; at least 1). With more than 1, the first request asks for
+    /// the first [`part_size`](Self::part_size) bytes, and an object larger than that is
+    /// fetched in parts over that many connections, each a `Range` request pinned to the
+    /// object's ETag (a changed object is never spliced), each retried and resumed on its
+    /// own. With 1, the object comes in one stream. Object stores cap each connection's
+    /// bandwidth, so several connections are faster; on a fast link they cost nothing.
+    pub fn connections(mut self, connections: usize) -> DownloadOptions {
+        self.connections = connections.max(1);
+        self
+    }
+
+    /// The size of each part of a parallel download, in bytes (default
+    /// [`DEFAULT_PART_SIZE`]; at least 1): objects up to this size come in one request.
+    pub fn part_size(mut self, bytes: u64) -> DownloadOptions {
+        self.part_size = bytes.max(1);
         self
     }
 
@@ -129,7 +155,7 @@ pub async fn download_descriptor(
     download(client, resolve, dest.as_ref(), options.max_signatures(1)).await
 }
 
-fn signed_url(descriptor: &Descriptor) -> Result<SignedUrl, Error> {
+pub(crate) fn signed_url(descriptor: &Descriptor) -> Result<SignedUrl, Error> {
     descriptor.url().ok_or_else(|| Error::InvalidInput {
         operation: GET.into(),
         field: Some("url".into()),
@@ -189,9 +215,42 @@ where
     let http = client.client.http_client();
     let mut attempts = Attempts::new(client.client.retry_policy().clone(), options.max_signatures);
     let mut state = State::default();
+    let mut first = None;
+    if options.connections > 1 {
+        let plan = Plan {
+            part_size: options.part_size,
+            connections: options.connections,
+            max_signatures: options.max_signatures,
+            policy: client.client.retry_policy().clone(),
+        };
+        match parallel::download(
+            http,
+            &resolve,
+            &mut url,
+            &mut attempts,
+            &part.file,
+            &reporter,
+            plan,
+        )
+        .await?
+        {
+            Outcome::Done(done) => {
+                part.finish(dest, options.overwrite).await?;
+                reporter.finish();
+                return Ok(Download {
+                    path: dest.to_path_buf(),
+                    bytes: done.bytes,
+                    resumes: done.resumes,
+                    restarts: done.restarts,
+                    signatures: done.signatures,
+                });
+            }
+            Outcome::Single(response) => first = response,
+        }
+    }
     loop {
         let before = state.offset;
-        let result = attempt(http, &url, &part, &mut state, &reporter).await;
+        let result = attempt(http, &url, &part, &mut state, &reporter, first.take()).await;
         if state.offset > before {
             attempts.progressed();
         }
@@ -257,20 +316,27 @@ async fn attempt(
     part: &Part,
     state: &mut State,
     reporter: &Reporter,
+    mut first: Option<reqwest::Response>,
 ) -> Result<(), Error> {
     let response = loop {
         let resuming = state.offset > 0;
-        let mut request = http.get(url.expose());
-        if resuming {
-            request = request.header(RANGE, format!("bytes={}-", state.offset));
-            if let Some(tag) = &state.etag {
-                request = request.header(IF_MATCH, tag.clone());
+        // The parallel path's first response, when storage answered it whole.
+        let response = match first.take() {
+            Some(response) => response,
+            None => {
+                let mut request = http.get(url.expose());
+                if resuming {
+                    request = request.header(RANGE, format!("bytes={}-", state.offset));
+                    if let Some(tag) = &state.etag {
+                        request = request.header(IF_MATCH, tag.clone());
+                    }
+                }
+                request
+                    .send()
+                    .await
+                    .map_err(|e| storage::transport(GET, e))?
             }
-        }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| storage::transport(GET, e))?;
+        };
         let status = response.status();
         if status == StatusCode::OK {
             if resuming {

@@ -37,7 +37,12 @@
 //!   into a temporary file beside the destination, its length is checked against
 //!   `Content-Length` / `Content-Range`, then it is renamed into place: a failed or
 //!   cancelled download never leaves a partial file at the destination, and an existing
-//!   file is replaced only with [`DownloadOptions::overwrite`].
+//!   file is replaced only with [`DownloadOptions::overwrite`]. An object larger than
+//!   [`DownloadOptions::part_size`] comes in parts over up to
+//!   [`DownloadOptions::connections`] connections at once (object stores cap each
+//!   connection), each part a `Range` request pinned to the object's ETag, written at its
+//!   offset, retried and resumed on its own; their CRC32Cs combine into the object's,
+//!   checked against storage's `x-goog-hash` when it sends one.
 //! * Reliability: a transient storage failure (dropped connection, 408, 429, 5xx) is
 //!   repeated under the client's [`geopera::RetryPolicy`] — a PUT is sent again, a
 //!   download resumes with a `Range` request from the last byte written (pinned with
@@ -69,11 +74,13 @@
 #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
 mod download;
+mod parallel;
 pub mod progress;
 mod storage;
 mod upload;
 
 pub use download::{Download, DownloadOptions, download_asset, download_clip, download_descriptor};
+pub use parallel::{DEFAULT_CONNECTIONS, DEFAULT_PART_SIZE};
 pub use progress::{NoProgress, Progress, ProgressEvent};
 pub use storage::content_type_for;
 pub use upload::{

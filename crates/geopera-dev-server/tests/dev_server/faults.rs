@@ -257,3 +257,79 @@ async fn an_invalid_status_code_becomes_500() {
     );
     h.op("uploads.initiate", body()).await.problem(500);
 }
+
+/// A signed download URL of a fresh `len`-byte asset.
+async fn download_url(h: &Harness, name: &str, len: usize) -> (String, Vec<u8>) {
+    let data = pattern(len, 9);
+    let (_, items) = h.upload(name, &data).await;
+    let stem = name.trim_end_matches(".tif");
+    let url = h.asset_descriptor(&items[0], stem).await["url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    (url, data)
+}
+
+#[tokio::test]
+async fn a_bandwidth_fault_caps_one_download_and_delivers_it_whole() {
+    let h = Harness::start().await;
+    h.demo();
+    let (url, data) = download_url(&h, "capped.tif", 200_000).await;
+    let state = h.server.state();
+    state.inject(
+        FaultTarget::ObjectGet,
+        Fault::new(
+            1,
+            FaultKind::Bandwidth {
+                bytes_per_sec: 1_000_000,
+            },
+        ),
+    );
+    let started = Instant::now();
+    let body = h.get(&url).await.bytes().await.expect("body");
+    // 200 kB at 1 MB/s, less the 20 ms burst a full bucket lets through at once.
+    assert!(started.elapsed() >= Duration::from_millis(180));
+    assert!(body[..] == data[..]);
+    assert_eq!(state.pending_faults(&FaultTarget::ObjectGet), 0);
+    assert_eq!(state.egress().len(), 1);
+    assert!(state.egress()[0].complete);
+}
+
+#[tokio::test]
+async fn a_configured_cap_and_latency_hold_back_every_storage_body() {
+    let h = Harness::with(
+        geopera_dev_server::DevConfig::default()
+            .storage_bandwidth(1_000_000)
+            .storage_latency(Duration::from_millis(50)),
+    )
+    .await;
+    h.demo();
+    let upload_id = h.initiate(1, 200_000).await;
+    let (url, object_path) = h.sign(&upload_id, "slow.tif", "image/tiff").await;
+    let data = pattern(200_000, 3);
+    let started = Instant::now();
+    assert_eq!(h.put(&url, "image/tiff", data.clone()).await.status, 200);
+    // The latency, then 200 kB at 1 MB/s less one 20 ms burst.
+    assert!(started.elapsed() >= Duration::from_millis(50 + 180));
+    let session = h.server.state().session(&upload_id).expect("session");
+    assert_eq!(session.files[0].object_path, object_path);
+    assert_eq!(session.files[0].uploaded_bytes, Some(200_000));
+
+    let (get_url, stored) = download_url(&h, "again.tif", 100_000).await;
+    let started = Instant::now();
+    let body = h.get(&get_url).await.bytes().await.expect("body");
+    assert!(started.elapsed() >= Duration::from_millis(50 + 80));
+    assert!(body[..] == stored[..]);
+}
+
+#[tokio::test]
+async fn a_bandwidth_fault_on_an_operation_does_nothing() {
+    let h = Harness::start().await;
+    h.demo();
+    h.server.state().inject(
+        initiate(),
+        Fault::new(1, FaultKind::Bandwidth { bytes_per_sec: 1 }),
+    );
+    assert_eq!(h.op("uploads.initiate", body()).await.status, 200);
+    assert_eq!(h.server.state().pending_faults(&initiate()), 0);
+}

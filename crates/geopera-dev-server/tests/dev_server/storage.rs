@@ -557,3 +557,60 @@ async fn a_put_in_flight_when_the_session_fails_leaves_no_object() {
     let session = h.server.state().session(&upload_id).expect("session");
     assert_eq!(session.files[0].uploaded_bytes, None);
 }
+
+#[tokio::test]
+async fn downloads_carry_an_etag_that_if_match_pins_and_a_new_version_changes() {
+    let h = Harness::start().await;
+    h.demo();
+    let state = h.server.state();
+    state
+        .add_item("itm_e", "prj_demo", "e", &pattern(10, 1), "image/tiff")
+        .expect("seed");
+    let url = h.asset_descriptor("itm_e", "e").await["url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let first = h.get(&url).await;
+    let etag = first.headers()["etag"].to_str().expect("etag").to_owned();
+    assert!(etag.starts_with('"') && etag.ends_with('"'), "{etag}");
+    let pinned = h
+        .http
+        .get(&url)
+        .header("if-match", &etag)
+        .header("range", "bytes=2-")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(pinned.status(), 206);
+    assert_eq!(pinned.bytes().await.expect("body")[..], pattern(10, 1)[2..]);
+    let stale = h
+        .http
+        .get(&url)
+        .header("if-match", "\"something-else\"")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(stale.status(), 412);
+    let text = stale.text().await.expect("body");
+    assert!(text.contains("<Code>PreconditionFailed</Code>"), "{text}");
+    // The object stored again (same size) is another version: the old tag no longer matches.
+    state
+        .add_item("itm_e", "prj_demo", "e", &pattern(10, 2), "image/tiff")
+        .expect("replace");
+    let changed = h
+        .http
+        .get(&url)
+        .header("if-match", &etag)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(changed.status(), 412);
+    let any = h
+        .http
+        .get(&url)
+        .header("if-match", "*")
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(any.status(), 200);
+}

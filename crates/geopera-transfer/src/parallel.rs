@@ -1,0 +1,704 @@
+//! Parallel ranged downloads: the first request asks for the first part only
+//! (`Range: bytes=0-…`), which tells the object's size and ETag; an object larger than one
+//! part is then fetched in parts over several connections at once, each a `Range` request
+//! pinned to that ETag with `If-Match`, written at its offset in the temporary file.
+//!
+//! Each part is retried and resumed on its own (from its last byte written); a 403 signs
+//! the URL again for every part; a part the server answers for another version of the
+//! object (412, another ETag, another size) starts the whole download again, so versions
+//! are never spliced. Memory stays at about two [`BATCH`] buffers per connection.
+//!
+//! Every part's CRC32C is computed as its bytes arrive; [`PartCrc::combine`] joins them
+//! into the object's, which is checked against the `x-goog-hash: crc32c=…` header when
+//! storage sends one (length alone otherwise).
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use futures_util::{StreamExt, TryStreamExt};
+use geopera::models::{Descriptor, SignedUrl};
+use geopera::reqwest::header::{CONTENT_RANGE, ETAG, HeaderMap, HeaderValue, IF_MATCH, RANGE};
+use geopera::reqwest::{self, StatusCode};
+use geopera::{Error, RetryPolicy};
+
+use crate::progress::Reporter;
+use crate::storage::{self, Attempts, GET, Next};
+
+/// The part size of a parallel download by default; objects larger than one part are
+/// fetched over several connections. Chosen by measurement (BENCHMARKS.md).
+pub const DEFAULT_PART_SIZE: u64 = 16 << 20;
+/// How many connections a parallel download uses at most by default. Chosen by
+/// measurement (BENCHMARKS.md).
+pub const DEFAULT_CONNECTIONS: usize = 8;
+
+/// Bytes gathered before one positional write; each connection has at most two such
+/// buffers (one filling, one being written).
+const BATCH: usize = 256 * 1024;
+
+/// How many times a parallel download starts again because the object changed.
+const MAX_RESTARTS: u32 = 3;
+
+/// The shape of a parallel download.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan {
+    pub(crate) part_size: u64,
+    pub(crate) connections: usize,
+    /// The download's budget of signed URLs.
+    pub(crate) max_signatures: u32,
+    /// The client's, for each part's retries.
+    pub(crate) policy: RetryPolicy,
+}
+
+/// What the parallel path did.
+pub(crate) enum Outcome {
+    /// The object is in the file.
+    Done(Summary),
+    /// The object is one the single-stream path should fetch: `Some` holds the response
+    /// to the first request (a `200`: storage ignored the range), `None` means send a
+    /// plain GET (an empty object answers a range with 416).
+    Single(Option<reqwest::Response>),
+}
+
+/// A finished parallel download.
+#[derive(Debug)]
+pub(crate) struct Summary {
+    pub(crate) bytes: u64,
+    pub(crate) resumes: u32,
+    pub(crate) restarts: u32,
+    pub(crate) signatures: u32,
+    /// The object's CRC32C, from its parts'.
+    #[allow(dead_code)] // not reported yet: the seam for `Download` to carry it
+    pub(crate) crc32c: u32,
+}
+
+/// One part's CRC32C over `len` bytes: the parts of an object, in order, combine into
+/// the object's CRC32C without reading a byte again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PartCrc {
+    pub(crate) offset: u64,
+    pub(crate) len: u64,
+    pub(crate) crc: u32,
+}
+
+impl PartCrc {
+    /// The CRC32C of the `total` bytes `parts` cover (sorted here by offset), or `None`
+    /// when they do not cover exactly `0..total` (a gap, an overlap, a missing end).
+    pub(crate) fn combine(parts: &mut [PartCrc], total: u64) -> Option<u32> {
+        parts.sort_by_key(|p| p.offset);
+        let mut next = 0u64;
+        let mut crc = 0u32;
+        for part in parts.iter() {
+            if part.offset != next {
+                return None;
+            }
+            crc = crc32c::crc32c_combine(crc, part.crc, usize::try_from(part.len).ok()?);
+            next = next.checked_add(part.len)?;
+        }
+        (next == total).then_some(crc)
+    }
+}
+
+/// The CRC32C storage states in `x-goog-hash` (`crc32c=<base64 of 4 big-endian bytes>`,
+/// in one header with `md5=…` or on its own), if any.
+pub(crate) fn expected_crc32c(headers: &HeaderMap) -> Option<u32> {
+    headers
+        .get_all("x-goog-hash")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|item| item.trim().strip_prefix("crc32c="))
+        .and_then(decode_crc)
+}
+
+/// Four bytes from their 8-character standard base64 form (`AAAAAA==`).
+fn decode_crc(text: &str) -> Option<u32> {
+    fn sextet(c: u8) -> Option<u32> {
+        Some(u32::from(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        }))
+    }
+    let bytes = text.trim().as_bytes();
+    let (digits, pad) = bytes.split_at_checked(6)?;
+    if pad != b"==" {
+        return None;
+    }
+    let bits = digits
+        .iter()
+        .try_fold(0u64, |acc, &c| Some((acc << 6) | u64::from(sextet(c)?)))?;
+    // 36 bits: 32 of the value, then 4 that must be zero.
+    if bits & 0xF != 0 {
+        return None;
+    }
+    u32::try_from(bits >> 4).ok()
+}
+
+/// `bytes <start>-<end>/<total>` → `(start, end, total)`, end inclusive; `None` for
+/// anything else.
+fn byte_range(value: &HeaderValue) -> Option<(u64, u64, u64)> {
+    let rest = value.to_str().ok()?.trim().strip_prefix("bytes ")?;
+    let (range, total) = rest.split_once('/')?;
+    let (start, end) = range.split_once('-')?;
+    let (start, end, total): (u64, u64, u64) = (
+        start.trim().parse().ok()?,
+        end.trim().parse().ok()?,
+        total.trim().parse().ok()?,
+    );
+    (start <= end && end < total).then_some((start, end, total))
+}
+
+/// A strong ETag, or `None` (missing or weak).
+fn strong_etag(headers: &HeaderMap) -> Option<HeaderValue> {
+    headers
+        .get(ETAG)
+        .filter(|tag| !tag.as_bytes().starts_with(b"W/"))
+        .cloned()
+}
+
+/// Why a part stopped.
+enum PartError {
+    /// The object is not the version the download started with.
+    Changed,
+    /// Anything else, after the part's retries.
+    Failed(Error),
+}
+
+impl From<Error> for PartError {
+    fn from(e: Error) -> PartError {
+        PartError::Failed(e)
+    }
+}
+
+fn invalid(message: String) -> Error {
+    storage::io(
+        GET,
+        std::io::Error::new(std::io::ErrorKind::InvalidData, message),
+    )
+}
+
+fn short(got: u64, want: u64) -> Error {
+    storage::io(
+        GET,
+        std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            format!("a part's body ended after {got} of {want} bytes"),
+        ),
+    )
+}
+
+/// The signed URL every part uses, signed again (once for all parts) after a 403.
+struct Signer<'a, F> {
+    resolve: &'a F,
+    /// The URL and its generation.
+    current: Mutex<(SignedUrl, u32)>,
+    /// Held while one part signs again, so the others wait for its URL.
+    signing: tokio::sync::Mutex<()>,
+    used: AtomicU32,
+    max: u32,
+}
+
+impl<F, Fut> Signer<'_, F>
+where
+    F: Fn() -> Fut,
+    Fut: IntoFuture<Output = Result<Descriptor, Error>>,
+{
+    fn url(&self) -> (SignedUrl, u32) {
+        match self.current.lock() {
+            Ok(current) => current.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Signs again after `refused` (a 403 on generation `seen`), unless another part
+    /// already did, or the budget is spent.
+    async fn resign(&self, seen: u32, refused: Error) -> Result<(), Error> {
+        let _one_at_a_time = self.signing.lock().await;
+        if self.url().1 != seen {
+            return Ok(());
+        }
+        if self.used.load(Ordering::SeqCst) >= self.max {
+            return Err(refused);
+        }
+        self.used.fetch_add(1, Ordering::SeqCst);
+        tracing::info!(error = %refused, "storage refused the signed URL; resolving the descriptor again");
+        let url = crate::download::signed_url(&(self.resolve)().await?)?;
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        *current = (url, seen.wrapping_add(1));
+        Ok(())
+    }
+}
+
+/// Everything the parts of one round share.
+struct Round<'a, F> {
+    http: &'a reqwest::Client,
+    signer: &'a Signer<'a, F>,
+    file: &'a std::fs::File,
+    reporter: &'a Reporter,
+    policy: &'a RetryPolicy,
+    etag: Option<HeaderValue>,
+    total: u64,
+    resumes: &'a AtomicU32,
+}
+
+/// Runs a download through the parallel path: probes with a ranged GET of the first
+/// part, then fetches the rest over up to `plan.connections` connections. `attempts`
+/// and `url` are the download's own (the probe's retries and signatures count there).
+pub(crate) async fn download<F, Fut>(
+    http: &reqwest::Client,
+    resolve: &F,
+    url: &mut SignedUrl,
+    attempts: &mut Attempts,
+    file: &std::fs::File,
+    reporter: &Reporter,
+    plan: Plan,
+) -> Result<Outcome, Error>
+where
+    F: Fn() -> Fut,
+    Fut: IntoFuture<Output = Result<Descriptor, Error>>,
+{
+    let part_size = plan.part_size.max(1);
+    let (policy, max_signatures) = (&plan.policy, plan.max_signatures);
+    let mut restarts = 0u32;
+    let resumes = AtomicU32::new(0);
+    // Signatures used so far: the probe's (in `attempts`) and the parts' (in the signer).
+    let mut signed = attempts.signatures();
+    loop {
+        let probe = loop {
+            let request = http
+                .get(url.expose())
+                .header(RANGE, format!("bytes=0-{}", part_size - 1));
+            let e = match request.send().await {
+                Ok(response) if response.status().is_success() => break response,
+                Ok(response) if response.status() == StatusCode::RANGE_NOT_SATISFIABLE => {
+                    return Ok(Outcome::Single(None));
+                }
+                Ok(response) => storage::status(GET, response).await,
+                Err(e) => storage::transport(GET, e),
+            };
+            match attempts.next(&e) {
+                Next::Resign => *url = crate::download::signed_url(&resolve().await?)?,
+                Next::Retry(delay) => tokio::time::sleep(delay).await,
+                Next::Fail => return Err(e),
+            }
+        };
+        if probe.status() != StatusCode::PARTIAL_CONTENT {
+            // The server ignored the range: this is the whole object, for the single stream.
+            return Ok(Outcome::Single(Some(probe)));
+        }
+        let Some((0, end, total)) = probe.headers().get(CONTENT_RANGE).and_then(byte_range) else {
+            return Err(invalid(
+                "storage answered the first part with another range".into(),
+            ));
+        };
+        let etag = strong_etag(probe.headers());
+        let expected = expected_crc32c(probe.headers());
+        let signer = Signer {
+            resolve,
+            current: Mutex::new((url.clone(), 0)),
+            signing: tokio::sync::Mutex::new(()),
+            used: AtomicU32::new(signed.max(attempts.signatures())),
+            max: max_signatures,
+        };
+        // Without a strong ETag nothing pins the parts to one version: one at a time,
+        // each checked against the size, as the single stream resumes.
+        let connections = if etag.is_some() {
+            plan.connections.max(1)
+        } else {
+            1
+        };
+        let round = Round {
+            http,
+            signer: &signer,
+            file,
+            reporter,
+            policy,
+            etag,
+            total,
+            resumes: &resumes,
+        };
+        set_len(file, total).await?;
+        reporter.set(0, 0, Some(total));
+        let first = end.saturating_add(1);
+        let mut jobs = vec![(0, first, Some(probe))];
+        let mut start = first;
+        while start < total {
+            let stop = start.saturating_add(part_size).min(total);
+            jobs.push((start, stop, None));
+            start = stop;
+        }
+        let parts: Result<Vec<PartCrc>, PartError> = futures_util::stream::iter(jobs)
+            .map(|(start, stop, response)| fetch_part(&round, start, stop, response))
+            .buffer_unordered(connections)
+            .try_collect()
+            .await;
+        *url = signer.url().0;
+        let signatures = signer.used.load(Ordering::SeqCst);
+        signed = signatures;
+        match parts {
+            Ok(mut parts) => {
+                let crc = PartCrc::combine(&mut parts, total)
+                    .ok_or_else(|| invalid("the parts do not cover the object".into()))?;
+                if let Some(expected) = expected
+                    && expected != crc
+                {
+                    return Err(invalid(format!(
+                        "CRC32C mismatch: storage states {expected:08x}, the bytes give {crc:08x}"
+                    )));
+                }
+                return Ok(Outcome::Done(Summary {
+                    bytes: total,
+                    resumes: resumes.load(Ordering::SeqCst),
+                    restarts,
+                    signatures,
+                    crc32c: crc,
+                }));
+            }
+            Err(PartError::Failed(e)) => return Err(e),
+            Err(PartError::Changed) if restarts < MAX_RESTARTS => {
+                restarts = restarts.saturating_add(1);
+                tracing::info!("the object changed during a parallel download; starting again");
+                reporter.set(0, 0, None);
+            }
+            Err(PartError::Changed) => {
+                return Err(invalid(format!(
+                    "the object changed during the download {} times; giving up",
+                    restarts.saturating_add(1)
+                )));
+            }
+        }
+    }
+}
+
+async fn set_len(file: &std::fs::File, len: u64) -> Result<(), Error> {
+    let file = file.try_clone().map_err(|e| storage::io(GET, e))?;
+    tokio::task::spawn_blocking(move || file.set_len(len))
+        .await
+        .unwrap_or_else(|joined| Err(std::io::Error::other(joined)))
+        .map_err(|e| storage::io(GET, e))
+}
+
+/// Fetches bytes `[start, stop)` into the file at their offset, starting with `first`
+/// when the probe already holds them; resumes from the last byte written after a
+/// transient failure, under the client's retry policy.
+async fn fetch_part<F, Fut>(
+    round: &Round<'_, F>,
+    start: u64,
+    stop: u64,
+    mut first: Option<reqwest::Response>,
+) -> Result<PartCrc, PartError>
+where
+    F: Fn() -> Fut,
+    Fut: IntoFuture<Output = Result<Descriptor, Error>>,
+{
+    let mut attempts = Attempts::new(round.policy.clone(), u32::MAX);
+    let mut writer = PartWriter::new(round.file)?;
+    let mut at = start;
+    let mut crc = 0u32;
+    loop {
+        let (url, generation) = round.signer.url();
+        let before = at;
+        let result = part_attempt(
+            round,
+            &url,
+            &mut first,
+            &mut writer,
+            &mut at,
+            stop,
+            &mut crc,
+        )
+        .await;
+        if at > before {
+            attempts.progressed();
+        }
+        let e = match result {
+            Ok(()) => {
+                writer.finish().await?;
+                return Ok(PartCrc {
+                    offset: start,
+                    len: stop.saturating_sub(start),
+                    crc,
+                });
+            }
+            Err(PartError::Changed) => return Err(PartError::Changed),
+            Err(PartError::Failed(e)) => e,
+        };
+        let next = match &e {
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::UnexpectedEof => {
+                attempts.retry(&e)
+            }
+            Error::Io { .. } => Next::Fail,
+            _ => attempts.next(&e),
+        };
+        match next {
+            Next::Resign => round.signer.resign(generation, e).await?,
+            Next::Retry(delay) => {
+                tracing::info!(error = %e, offset = at, ?delay, "a part broke off; resuming");
+                tokio::time::sleep(delay).await;
+            }
+            Next::Fail => return Err(e.into()),
+        }
+        if at > start {
+            round.resumes.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// One request for `[at, stop)` (or the probe's response), its body written at `at`.
+async fn part_attempt<F>(
+    round: &Round<'_, F>,
+    url: &SignedUrl,
+    first: &mut Option<reqwest::Response>,
+    writer: &mut PartWriter,
+    at: &mut u64,
+    stop: u64,
+    crc: &mut u32,
+) -> Result<(), PartError> {
+    let response = match first.take() {
+        Some(response) => response,
+        None => {
+            let mut request = round
+                .http
+                .get(url.expose())
+                .header(RANGE, format!("bytes={}-{}", *at, stop.saturating_sub(1)));
+            if let Some(tag) = &round.etag {
+                request = request.header(IF_MATCH, tag.clone());
+            }
+            let response = request
+                .send()
+                .await
+                .map_err(|e| storage::transport(GET, e))?;
+            let status = response.status();
+            if status == StatusCode::PRECONDITION_FAILED {
+                return Err(PartError::Changed);
+            }
+            if status != StatusCode::PARTIAL_CONTENT {
+                if status.is_success() {
+                    // A 200 to a range: another server, or another version; never spliced.
+                    return Err(PartError::Changed);
+                }
+                return Err(storage::status(GET, response).await.into());
+            }
+            let range = response.headers().get(CONTENT_RANGE).and_then(byte_range);
+            let same_version = round
+                .etag
+                .as_ref()
+                .is_none_or(|tag| strong_etag(response.headers()).as_ref() == Some(tag));
+            match range {
+                Some((from, _, total)) if from == *at && total == round.total && same_version => {}
+                _ => return Err(PartError::Changed),
+            }
+            response
+        }
+    };
+    let mut body = response.bytes_stream();
+    let mut failure = None;
+    while let Some(chunk) = body.next().await {
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        };
+        let room = usize::try_from(stop.saturating_sub(*at)).unwrap_or(usize::MAX);
+        let bytes = chunk.get(..room.min(chunk.len())).unwrap_or_default();
+        if bytes.len() < chunk.len() {
+            return Err(invalid(format!(
+                "storage sent more than the {} bytes asked for",
+                stop.saturating_sub(*at)
+            ))
+            .into());
+        }
+        *crc = crc32c::crc32c_append(*crc, bytes);
+        writer.write(bytes, *at).await?;
+        *at = at.saturating_add(bytes.len() as u64);
+        round.reporter.add(0, bytes.len() as u64);
+    }
+    writer.flush().await?;
+    if *at < stop {
+        return Err(match failure {
+            Some(e) => storage::transport(GET, e),
+            None => short(*at, stop),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Writes one part's bytes at their offsets: gathered into a [`BATCH`] buffer, written
+/// with a positional write on the blocking pool while the next buffer fills.
+struct PartWriter {
+    file: Arc<std::fs::File>,
+    buffer: Vec<u8>,
+    /// Where `buffer`'s first byte goes.
+    offset: u64,
+    spare: Option<Vec<u8>>,
+    in_flight: Option<tokio::task::JoinHandle<std::io::Result<Vec<u8>>>>,
+}
+
+impl PartWriter {
+    fn new(file: &std::fs::File) -> Result<PartWriter, Error> {
+        Ok(PartWriter {
+            file: Arc::new(file.try_clone().map_err(|e| storage::io(GET, e))?),
+            buffer: Vec::new(),
+            offset: 0,
+            spare: None,
+            in_flight: None,
+        })
+    }
+
+    /// Takes `bytes`, which go at file offset `at` (right after what it holds).
+    async fn write(&mut self, bytes: &[u8], at: u64) -> Result<(), Error> {
+        if self.buffer.is_empty() {
+            self.offset = at;
+        }
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            if self.buffer.capacity() == 0 {
+                self.buffer = self
+                    .spare
+                    .take()
+                    .unwrap_or_else(|| Vec::with_capacity(BATCH));
+            }
+            let take = rest.len().min(BATCH.saturating_sub(self.buffer.len()));
+            let (now, later) = rest.split_at(take);
+            self.buffer.extend_from_slice(now);
+            rest = later;
+            if self.buffer.len() >= BATCH {
+                let next = self.offset.saturating_add(self.buffer.len() as u64);
+                self.start_write().await?;
+                self.offset = next;
+            }
+        }
+        Ok(())
+    }
+
+    /// Starts writing what is buffered (after the write in flight finished).
+    async fn start_write(&mut self) -> Result<(), Error> {
+        self.settle().await?;
+        if self.buffer.is_empty() {
+            return Ok(());
+        }
+        let full = std::mem::take(&mut self.buffer);
+        let (file, offset) = (self.file.clone(), self.offset);
+        self.in_flight = Some(tokio::task::spawn_blocking(move || {
+            write_all_at(&file, &full, offset)?;
+            Ok(full)
+        }));
+        Ok(())
+    }
+
+    /// Waits for the write in flight; its buffer becomes the spare.
+    async fn settle(&mut self) -> Result<(), Error> {
+        if let Some(write) = self.in_flight.take() {
+            let mut done = write
+                .await
+                .unwrap_or_else(|joined| Err(std::io::Error::other(joined)))
+                .map_err(|e| storage::io(GET, e))?;
+            done.clear();
+            self.spare = Some(done);
+        }
+        Ok(())
+    }
+
+    /// Writes everything taken so far.
+    async fn flush(&mut self) -> Result<(), Error> {
+        self.start_write().await?;
+        self.settle().await
+    }
+
+    async fn finish(&mut self) -> Result<(), Error> {
+        self.flush().await?;
+        self.spare = None;
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn write_all_at(file: &std::fs::File, bytes: &[u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::write_all_at(file, bytes, offset)
+}
+
+#[cfg(windows)]
+fn write_all_at(file: &std::fs::File, mut bytes: &[u8], mut offset: u64) -> std::io::Result<()> {
+    while !bytes.is_empty() {
+        match std::os::windows::fs::FileExt::seek_write(file, bytes, offset) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                bytes = bytes.get(n..).unwrap_or_default();
+                offset = offset.saturating_add(n as u64);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn part_crcs_combine_into_the_objects() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i * 31 + i / 7) as u8).collect();
+        let whole = crc32c::crc32c(&data);
+        let mut parts: Vec<PartCrc> = [(0usize, 30_000usize), (60_000, 100_000), (30_000, 60_000)]
+            .iter()
+            .map(|&(a, b)| PartCrc {
+                offset: a as u64,
+                len: (b - a) as u64,
+                crc: crc32c::crc32c(&data[a..b]),
+            })
+            .collect();
+        assert_eq!(PartCrc::combine(&mut parts, 100_000), Some(whole));
+        assert_eq!(PartCrc::combine(&mut parts, 100_001), None, "a missing end");
+        let mut gap = vec![parts[0], parts[2]];
+        assert_eq!(PartCrc::combine(&mut gap, 100_000), None, "a gap");
+        let mut overlap = vec![parts[0], parts[0], parts[1], parts[2]];
+        assert_eq!(PartCrc::combine(&mut overlap, 100_000), None, "an overlap");
+        assert_eq!(PartCrc::combine(&mut [], 0), Some(0), "the empty object's");
+    }
+
+    #[test]
+    fn the_crc32c_of_x_goog_hash_is_read_from_either_form() {
+        let mut headers = HeaderMap::new();
+        // The check value of "123456789" is 0xE3069283: base64 of e3 06 92 83.
+        headers.insert(
+            "x-goog-hash",
+            HeaderValue::from_static("crc32c=4waSgw==,md5=JdVU1pZ3t1gzp0MDGKMNHg=="),
+        );
+        assert_eq!(expected_crc32c(&headers), Some(0xE306_9283));
+        assert_eq!(crc32c::crc32c(b"123456789"), 0xE306_9283);
+        let mut two = HeaderMap::new();
+        two.append(
+            "x-goog-hash",
+            HeaderValue::from_static("md5=JdVU1pZ3t1gzp0MDGKMNHg=="),
+        );
+        two.append("x-goog-hash", HeaderValue::from_static("crc32c=AAAAAA=="));
+        assert_eq!(expected_crc32c(&two), Some(0));
+        for bad in [
+            "crc32c=4waSgw=",
+            "crc32c=4waSgx==",
+            "crc32c=4wa*gw==",
+            "md5=xyz",
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert("x-goog-hash", HeaderValue::from_static(bad));
+            assert_eq!(expected_crc32c(&h), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn content_ranges_keep_their_end() {
+        let v = |s: &'static str| HeaderValue::from_static(s);
+        assert_eq!(byte_range(&v("bytes 0-9/100")), Some((0, 9, 100)));
+        assert_eq!(byte_range(&v("bytes 10-100/100")), None);
+        assert_eq!(byte_range(&v("bytes 5-4/100")), None);
+        assert_eq!(byte_range(&v("bytes 0-9/*")), None);
+    }
+}
