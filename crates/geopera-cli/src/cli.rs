@@ -154,6 +154,10 @@ pub enum DownloadCommand {
         /// Replace the destination when it exists
         #[arg(long)]
         force: bool,
+        /// Connections one download may use: a large object comes in parts, in parallel
+        #[arg(long, value_name = "N", default_value_t = geopera_transfer::DEFAULT_CONNECTIONS,
+              value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(1..), usize::from))]
+        connections: usize,
     },
     /// Download a clip job's mosaic (or all of them) into a directory
     Clip {
@@ -176,6 +180,10 @@ pub enum DownloadCommand {
         /// Replace files that exist
         #[arg(long)]
         force: bool,
+        /// Connections each download may use: a large object comes in parts, in parallel
+        #[arg(long, value_name = "N", default_value_t = geopera_transfer::DEFAULT_CONNECTIONS,
+              value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(1..), usize::from))]
+        connections: usize,
     },
 }
 

@@ -31,12 +31,14 @@ pub async fn run(global: &Global, command: &DownloadCommand, out: &Output) -> Re
             asset,
             output,
             force,
+            connections,
         } => {
             let dest = output.clone().unwrap_or_else(|| PathBuf::from(asset));
             refuse_existing(&dest, *force)?;
             let board = Board::new(vec![display_name(&dest)], VERBS);
             let options = DownloadOptions::default()
                 .overwrite(*force)
+                .connections(*connections)
                 .progress(board.sink(0));
             let download = geopera_transfer::download_asset(&client, item, asset, &dest, options);
             let result = tokio::select! {
@@ -56,7 +58,17 @@ pub async fn run(global: &Global, command: &DownloadCommand, out: &Output) -> Re
             all,
             output,
             force,
-        } => clip(&client, job, mosaic.as_deref(), *all, output, *force).await?,
+            connections,
+        } => {
+            let options = DownloadOptions::default()
+                .overwrite(*force)
+                .connections(*connections);
+            let wanted = Wanted {
+                mosaic: mosaic.as_deref(),
+                all: *all,
+            };
+            clip(&client, job, wanted, output, *force, options).await?
+        }
     };
     report(&downloads, out);
     Ok(())
@@ -64,13 +76,19 @@ pub async fn run(global: &Global, command: &DownloadCommand, out: &Output) -> Re
 
 /// Downloads one mosaic or all of a clip job's into `dir`, each under the file name
 /// `clip.job.downloads` gives it.
+/// Which mosaics of a clip job to download.
+struct Wanted<'a> {
+    mosaic: Option<&'a str>,
+    all: bool,
+}
+
 async fn clip(
     client: &Geopera,
     job: &str,
-    mosaic: Option<&str>,
-    all: bool,
+    Wanted { mosaic, all }: Wanted<'_>,
     dir: &Path,
     force: bool,
+    options: DownloadOptions,
 ) -> Result<Vec<Download>, Failure> {
     let listing = client
         .clip()
@@ -130,9 +148,7 @@ async fn clip(
     for (index, (kind, dest)) in wanted.into_iter().enumerate() {
         let client = client.clone();
         let job = job.to_owned();
-        let options = DownloadOptions::default()
-            .overwrite(force)
-            .progress(board.sink(index));
+        let options = options.clone().progress(board.sink(index));
         tasks.spawn(async move {
             let result =
                 geopera_transfer::download_clip(&client, &job, &kind, &dest, options).await;

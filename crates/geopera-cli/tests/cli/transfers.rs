@@ -121,12 +121,29 @@ async fn a_download_never_replaces_a_file_without_force() {
             "-o",
             "visual.tif",
             "--force",
+            "--connections",
+            "1",
         ],
         None,
     )
     .await;
     assert_eq!(forced.code, Some(0), "{forced:?}");
     let got = std::fs::read(&dest).unwrap();
+    let no_connection = run_in(
+        &server,
+        dir.path(),
+        &[
+            "download",
+            "item",
+            "itm_demo",
+            "visual",
+            "--connections",
+            "0",
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(no_connection.code, Some(2), "{no_connection:?}");
     assert!(got.starts_with(b"II*\0"), "the demo TIFF replaced the file");
 
     // A clip mosaic lands in the directory under the job's file name, once.
