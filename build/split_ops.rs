@@ -32,6 +32,156 @@ pub struct OperationSpec {
     pub idempotent: bool,
     /// Declared status codes, for the docs.
     pub statuses: Vec<String>,
+    /// The request body's top-level fields, for generated command-line flags.
+    pub fields: Vec<Field>,
+}
+
+/// One top-level field of an operation's request body: what a command line needs to offer
+/// it as a flag.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// The JSON member name (`project_id`).
+    pub name: String,
+    /// The variant of `geopera::ops::FieldKind` its value has (`String`, `Integer`,
+    /// `StringList`, ..., `Json` for anything else).
+    pub kind: &'static str,
+    /// Whether the body model requires it.
+    pub required: bool,
+    /// The values it accepts, when the document lists them (`enum`, or a pattern of the
+    /// form `^(a|b|c)$`).
+    pub values: Vec<String>,
+    /// The first sentence of its description.
+    pub description: String,
+}
+
+/// Follows `$ref`s (and a single-entry `allOf`, the 3.0 spelling of a `$ref` with
+/// siblings) to the schema they name, a bounded number of hops.
+fn resolve<'a>(doc: &'a Value, mut schema: &'a Value) -> &'a Value {
+    for _ in 0..8 {
+        if let Some(name) = schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+        {
+            match doc.pointer(&format!("/components/schemas/{name}")) {
+                Some(target) => schema = target,
+                None => return schema,
+            }
+        } else if let Some([one]) = schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+        {
+            schema = one;
+        } else {
+            return schema;
+        }
+    }
+    schema
+}
+
+/// The values a schema enumerates: `enum`, or a pattern that is an anchored alternation
+/// of plain words (`^(browser|cli|signed_url)$`).
+fn enum_values(schema: &Value) -> Vec<String> {
+    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+        return values
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect();
+    }
+    let Some(inner) = schema
+        .get("pattern")
+        .and_then(Value::as_str)
+        .and_then(|p| p.strip_prefix("^("))
+        .and_then(|p| p.strip_suffix(")$"))
+    else {
+        return Vec::new();
+    };
+    let words: Vec<&str> = inner.split('|').collect();
+    let plain = |w: &&str| {
+        !w.is_empty()
+            && w.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    };
+    if words.iter().all(plain) {
+        words.into_iter().map(str::to_owned).collect()
+    } else {
+        Vec::new()
+    }
+}
+
+/// The kind of a value schema, as a `geopera::ops::FieldKind` variant name.
+fn kind(doc: &Value, schema: &Value) -> &'static str {
+    let scalar = |s: &Value| match s.get("type").and_then(Value::as_str) {
+        Some("string") => Some("String"),
+        Some("integer") => Some("Integer"),
+        Some("number") => Some("Number"),
+        Some("boolean") => Some("Boolean"),
+        _ => None,
+    };
+    if let Some(k) = scalar(schema) {
+        return k;
+    }
+    if schema.get("type").and_then(Value::as_str) == Some("array") {
+        let items = schema.get("items").map(|i| resolve(doc, i));
+        return match items.and_then(scalar) {
+            Some("String") => "StringList",
+            Some("Integer") => "IntegerList",
+            Some("Number") => "NumberList",
+            _ => "Json",
+        };
+    }
+    "Json"
+}
+
+/// The first sentence (or line) of a description, for a one-line flag help.
+fn first_sentence(text: &str) -> String {
+    let line = text.trim().lines().next().unwrap_or_default().trim();
+    match line.find(". ") {
+        Some(end) => line[..=end].to_owned(),
+        None => line.to_owned(),
+    }
+}
+
+/// The top-level fields of an operation's JSON request body, required ones first, then
+/// in name order. A body with no declared properties (a free-form object) has none.
+fn body_fields(doc: &Value, op: &Value) -> Vec<Field> {
+    let Some(schema) = op.pointer("/requestBody/content/application~1json/schema") else {
+        return Vec::new();
+    };
+    let schema = resolve(doc, schema);
+    let Some(properties) = schema.get("properties").and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut fields: Vec<Field> = properties
+        .iter()
+        .map(|(name, prop)| {
+            let prop = resolve(doc, prop);
+            Field {
+                name: name.clone(),
+                kind: kind(doc, prop),
+                required: required.contains(&name.as_str()),
+                values: enum_values(prop),
+                description: first_sentence(
+                    prop.get("description")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default(),
+                ),
+            }
+        })
+        .collect();
+    fields.sort_by(|a, b| {
+        b.required
+            .cmp(&a.required)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    fields
 }
 
 /// Lists the operations of a normalised document, in path order.
@@ -55,7 +205,7 @@ pub fn operations(doc: &Value) -> Vec<OperationSpec> {
                     .trim()
                     .to_owned()
             };
-            let doc = [text("summary"), text("description")]
+            let summary = [text("summary"), text("description")]
                 .into_iter()
                 .filter(|s| !s.is_empty())
                 .collect::<Vec<_>>()
@@ -68,7 +218,7 @@ pub fn operations(doc: &Value) -> Vec<OperationSpec> {
                     .get("x-required-scope")
                     .and_then(Value::as_str)
                     .map(str::to_owned),
-                doc,
+                doc: summary,
                 optional_body: op.get(super::normalize::OPTIONAL_BODY_EXT)
                     == Some(&Value::Bool(true)),
                 idempotent: op.get("x-idempotent") == Some(&Value::Bool(true)),
@@ -77,6 +227,7 @@ pub fn operations(doc: &Value) -> Vec<OperationSpec> {
                     .and_then(Value::as_object)
                     .map(|r| r.keys().cloned().collect())
                     .unwrap_or_default(),
+                fields: body_fields(doc, op),
             });
         }
     }
@@ -313,6 +464,20 @@ fn module(op: &OperationSpec, m: &Method) -> Result<TokenStream, String> {
     let summary = op.doc.lines().next().unwrap_or_default().trim().to_owned();
     let module_name = name.to_string();
     let output = &m.output;
+    let fields = op.fields.iter().map(|f| {
+        let name = &f.name;
+        let kind = format_ident!("{}", f.kind);
+        let required = f.required;
+        let values = &f.values;
+        let description = &f.description;
+        quote!(crate::ops::FieldSpec {
+            name: #name,
+            kind: crate::ops::FieldKind::#kind,
+            required: #required,
+            values: &[#(#values),*],
+            description: #description,
+        })
+    });
     // The module's functions take the body and any parameter besides the credential;
     // the trait's generic path takes only the body and leaves other parameters unset.
     let mut params = Vec::new();
@@ -404,6 +569,7 @@ fn module(op: &OperationSpec, m: &Method) -> Result<TokenStream, String> {
                 statuses: &[#(#statuses),*],
                 summary: #summary,
                 module: #module_name,
+                fields: &[#(#fields),*],
             };
             /// The operation id, as the API and the Python SDK spell it ([`SPEC`]`.id`).
             pub const OPERATION_ID: &str = SPEC.id;
@@ -528,6 +694,41 @@ mod tests {
             quote!(#ty).to_string(),
             "crate :: generated :: types :: UploadOutput"
         );
+    }
+
+    #[test]
+    fn body_fields_follow_refs_and_list_enums() {
+        let doc = serde_json::json!({
+            "components": {"schemas": {
+                "Body": {"type": "object", "required": ["id"], "properties": {
+                    "id": {"type": "string", "description": "The id. More text."},
+                    "mode": {"type": "string", "pattern": "^(fast|slow_down)$"},
+                    "level": {"allOf": [{"$ref": "#/components/schemas/Level"}], "nullable": true},
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "shape": {"type": "object"},
+                    "odd": {"type": "string", "pattern": "^(a|b.*)$"}
+                }},
+                "Level": {"type": "string", "enum": ["low", "high"]}
+            }},
+        });
+        let op = serde_json::json!({"requestBody": {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Body"}}}}});
+        let fields = body_fields(&doc, &op);
+        let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["id", "level", "mode", "odd", "shape", "tags"]);
+        assert!(fields[0].required && !fields[1].required);
+        assert_eq!(fields[0].description, "The id.");
+        assert_eq!(fields[1].values, ["low", "high"]);
+        assert_eq!(fields[2].values, ["fast", "slow_down"]);
+        assert!(
+            fields[3].values.is_empty(),
+            "a pattern that is not plain words lists nothing"
+        );
+        assert_eq!(
+            fields.iter().map(|f| f.kind).collect::<Vec<_>>(),
+            ["String", "String", "String", "String", "Json", "StringList"]
+        );
+        let free = serde_json::json!({"requestBody": {"content": {"application/json": {"schema": {"type": "object", "additionalProperties": {}}}}}});
+        assert!(body_fields(&doc, &free).is_empty());
     }
 
     #[test]

@@ -74,6 +74,49 @@ pub struct OperationSpec {
     pub summary: &'static str,
     /// The name of its module under [`crate::ops`] (`uploads_initiate`).
     pub module: &'static str,
+    /// The top-level fields of its request body, required ones first: what a command line
+    /// offers as flags. Empty for a free-form body.
+    pub fields: &'static [FieldSpec],
+}
+
+/// One top-level field of an operation's request body, as the document describes it:
+/// enough to offer it as a command-line flag (`geopera uploads initiate --project-id ..`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct FieldSpec {
+    /// The JSON member name (`project_id`).
+    pub name: &'static str,
+    /// The JSON type of its value.
+    pub kind: FieldKind,
+    /// Whether the body model requires it.
+    pub required: bool,
+    /// The values it accepts, when the document lists them (an `enum`, or a pattern that
+    /// is an alternation of plain words); empty otherwise.
+    pub values: &'static [&'static str],
+    /// The first sentence of its description.
+    pub description: &'static str,
+}
+
+/// The JSON type of a [`FieldSpec`]'s value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FieldKind {
+    /// A string.
+    String,
+    /// A whole number.
+    Integer,
+    /// Any number.
+    Number,
+    /// `true` or `false`.
+    Boolean,
+    /// An array of strings.
+    StringList,
+    /// An array of whole numbers.
+    IntegerList,
+    /// An array of numbers.
+    NumberList,
+    /// Anything else (an object, an array of objects, a union): given as JSON text.
+    Json,
 }
 
 impl OperationSpec {
@@ -160,5 +203,34 @@ mod tests {
             assert!(op.declares(op.success_status()));
         }
         assert_eq!(find("no.such.operation"), None);
+    }
+
+    #[test]
+    fn body_fields_come_from_the_document() {
+        let initiate = find("uploads.initiate").expect("uploads.initiate");
+        let first = initiate.fields.first().expect("fields");
+        assert_eq!(
+            (first.name, first.kind, first.required),
+            ("project_id", FieldKind::String, true)
+        );
+        let method = initiate
+            .fields
+            .iter()
+            .find(|f| f.name == "transfer_method")
+            .expect("transfer_method");
+        assert!(method.values.contains(&"signed_url") && !method.required);
+        let total = initiate
+            .fields
+            .iter()
+            .find(|f| f.name == "total_bytes")
+            .expect("total_bytes");
+        assert_eq!(total.kind, FieldKind::Integer);
+        // uploads.complete's body is a free-form object: no flags to offer.
+        assert!(
+            find("uploads.complete")
+                .expect("uploads.complete")
+                .fields
+                .is_empty()
+        );
     }
 }
