@@ -1,9 +1,9 @@
-//! Wall-clock helpers: Unix seconds now, expiry instants, and their RFC 3339 form (chrono, as
-//! in the SDK). Nothing here can overflow: sums saturate and instants are capped at
-//! [`LAST_SECOND`], whatever TTL a caller configures.
+//! Wall-clock helpers: Unix seconds now, their RFC 3339 form and Google Cloud Storage's
+//! `X-Goog-Date` (chrono, as in the SDK). Nothing here can overflow: instants are capped at
+//! [`LAST_SECOND`].
 
 use chrono::{DateTime, SecondsFormat};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// 9999-12-31T23:59:59Z, the last instant RFC 3339's four-digit year can write: the cap
 /// on every expiry the server signs or prints.
@@ -17,10 +17,8 @@ pub(super) fn now_unix() -> u64 {
         .unwrap_or(0)
 }
 
-/// Unix seconds `ttl` after `now`, whole seconds, capped at [`LAST_SECOND`].
-pub(super) fn expiry(now: u64, ttl: Duration) -> u64 {
-    now.saturating_add(ttl.as_secs()).min(LAST_SECOND)
-}
+/// `X-Goog-Date`'s layout for chrono.
+const GOOG_DATE: &str = "%Y%m%dT%H%M%SZ";
 
 /// Formats Unix seconds as an RFC 3339 UTC timestamp, e.g. `2023-11-14T22:13:20Z`; instants
 /// past [`LAST_SECOND`] are written as it.
@@ -30,6 +28,35 @@ pub(super) fn rfc3339(secs: u64) -> String {
     DateTime::from_timestamp(secs, 0)
         .unwrap_or(DateTime::UNIX_EPOCH)
         .to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Formats Unix seconds as Google Cloud Storage's `X-Goog-Date`, e.g. `20231114T221320Z`
+/// (capped at [`LAST_SECOND`] like [`rfc3339`]).
+pub(super) fn goog_date(secs: u64) -> String {
+    // LAST_SECOND fits an i64 and chrono's range, so neither fallback is ever taken.
+    let secs = i64::try_from(secs.min(LAST_SECOND)).unwrap_or(0);
+    DateTime::from_timestamp(secs, 0)
+        .unwrap_or(DateTime::UNIX_EPOCH)
+        .format(GOOG_DATE)
+        .to_string()
+}
+
+/// Reads an `X-Goog-Date` (`YYYYMMDD'T'HHMMSS'Z'`) as Unix seconds; `None` for anything
+/// else, an impossible date or time, or an instant before 1970.
+pub(super) fn parse_goog_date(text: &str) -> Option<u64> {
+    // chrono alone would also take signs and shorter fields; GCS's form is exactly 16 bytes
+    // of digits around a `T` and a `Z`.
+    let shape = text.len() == 16
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            8 => b == b'T',
+            15 => b == b'Z',
+            _ => b.is_ascii_digit(),
+        });
+    if !shape {
+        return None;
+    }
+    let instant = chrono::NaiveDateTime::parse_from_str(text, GOOG_DATE).ok()?;
+    u64::try_from(instant.and_utc().timestamp()).ok()
 }
 
 #[cfg(test)]
@@ -45,18 +72,32 @@ mod tests {
     }
 
     #[test]
-    fn expiries_saturate_and_stop_at_the_last_second() {
-        assert_eq!(expiry(100, Duration::from_secs(60)), 160);
-        assert_eq!(expiry(100, Duration::from_millis(1_999)), 101);
-        assert_eq!(expiry(100, Duration::MAX), LAST_SECOND);
-        assert_eq!(expiry(u64::MAX, Duration::from_secs(1)), LAST_SECOND);
-    }
-
-    #[test]
     fn instants_past_year_9999_are_written_as_its_last_second() {
         assert_eq!(rfc3339(253_402_300_799), "9999-12-31T23:59:59Z");
         assert_eq!(rfc3339(253_402_300_800), "9999-12-31T23:59:59Z");
         assert_eq!(rfc3339(u64::MAX), "9999-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn goog_dates_round_trip_and_bad_ones_are_refused() {
+        assert_eq!(goog_date(1_700_000_000), "20231114T221320Z");
+        assert_eq!(goog_date(951_782_400), "20000229T000000Z");
+        for secs in [0, 951_782_400, 1_700_000_000, 4_102_444_799, LAST_SECOND] {
+            assert_eq!(parse_goog_date(&goog_date(secs)), Some(secs));
+        }
+        for bad in [
+            "",
+            "20231114T221320",
+            "2023-11-14T22:13:20Z",
+            "20230230T000000Z",
+            "20231314T000000Z",
+            "20231114T241320Z",
+            "2023111+T221320Z",
+            "19691231T235959Z",
+            "20231114t221320Z",
+        ] {
+            assert_eq!(parse_goog_date(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -63,7 +63,8 @@ impl DevConfig {
     }
 
     /// How long signed URLs stay valid, whole seconds (default 15 minutes; zero means already
-    /// expired). Any length is accepted: expiries are capped at 9999-12-31T23:59:59Z.
+    /// expired). Any length is accepted; URLs are signed for at most the seven days Google
+    /// Cloud Storage allows (`X-Goog-Expires=604800`).
     pub fn url_ttl(mut self, ttl: Duration) -> DevConfig {
         self.url_ttl = ttl;
         self

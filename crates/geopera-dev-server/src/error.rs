@@ -118,7 +118,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// An object-storage error (S3/GCS style XML body).
+/// An object-storage error, in Google Cloud Storage's XML shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct StorageError {
     /// The HTTP status.
@@ -127,6 +127,8 @@ pub(crate) struct StorageError {
     pub(super) code: &'static str,
     /// Human-readable explanation (never contains the query string).
     pub(super) message: String,
+    /// More about this request (never the query string); the resource path when unset.
+    pub(super) details: Option<String>,
 }
 
 impl StorageError {
@@ -140,16 +142,28 @@ impl StorageError {
             status,
             code,
             message: message.into(),
+            details: None,
         }
     }
 
-    /// The XML body naming `resource` (a path, never with its query).
+    /// The same error with `details` (what about this request went wrong).
+    pub(super) fn with_details(mut self, details: impl Into<String>) -> StorageError {
+        self.details = Some(details.into());
+        self
+    }
+
+    /// The XML body, `<Error><Code/><Message/><Details/></Error>` as GCS writes it; the
+    /// details name `resource` (a path, never with its query) unless set.
     pub(super) fn xml(&self, resource: &str) -> String {
+        let details = match &self.details {
+            Some(details) => details.clone(),
+            None => format!("Resource: {resource}"),
+        };
         format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message><Resource>{}</Resource></Error>",
+            "<?xml version='1.0' encoding='UTF-8'?><Error><Code>{}</Code><Message>{}</Message><Details>{}</Details></Error>",
             self.code,
             xml_escape(&self.message),
-            xml_escape(resource)
+            xml_escape(&details)
         )
     }
 
@@ -204,7 +218,13 @@ mod tests {
         let err = StorageError::new(StatusCode::FORBIDDEN, "AccessDenied", "a <b> & 'c'");
         assert_eq!(
             err.xml("/storage/x&y"),
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>a &lt;b&gt; &amp; &apos;c&apos;</Message><Resource>/storage/x&amp;y</Resource></Error>"
+            "<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code><Message>a &lt;b&gt; &amp; &apos;c&apos;</Message><Details>Resource: /storage/x&amp;y</Details></Error>"
+        );
+        let detailed = err.with_details("sent <none>");
+        assert!(
+            detailed
+                .xml("/storage/x")
+                .ends_with("<Details>sent &lt;none&gt;</Details></Error>")
         );
     }
 }

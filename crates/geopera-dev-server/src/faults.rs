@@ -73,6 +73,43 @@ pub enum FaultKind {
     TruncatedJson,
     /// A `text/html` 500 page, as a proxy in front of the API would send.
     Html500,
+    /// Object storage: the connection is closed once this many bytes of the body have
+    /// passed: of the object for a GET (after a normal response head), of the request
+    /// body for a PUT (nothing is stored, no response is sent). For an operation, as
+    /// [`FaultKind::DropConnection`].
+    DropAfterBytes(u64),
+    /// Object storage: once this many bytes of the body have passed, the connection is
+    /// held open without sending (GET) or reading (PUT) anything more, until the client
+    /// gives up or the server shuts down. For an operation, the request is held before
+    /// any answer.
+    StallAfterBytes(u64),
+}
+
+/// What a storage fault does to a body that is otherwise served normally.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum BodyFault {
+    /// Close the connection after this many body bytes.
+    DropAfter(u64),
+    /// Hold the connection after this many body bytes.
+    StallAfter(u64),
+}
+
+impl BodyFault {
+    /// The body fault `kind` is, if any.
+    pub(super) fn of(kind: Option<&FaultKind>) -> Option<BodyFault> {
+        match kind? {
+            FaultKind::DropAfterBytes(bytes) => Some(BodyFault::DropAfter(*bytes)),
+            FaultKind::StallAfterBytes(bytes) => Some(BodyFault::StallAfter(*bytes)),
+            _ => None,
+        }
+    }
+
+    /// How many body bytes pass before the fault strikes.
+    pub(super) fn after(self) -> u64 {
+        match self {
+            BodyFault::DropAfter(bytes) | BodyFault::StallAfter(bytes) => bytes,
+        }
+    }
 }
 
 /// Pending faults per target, consumed in insertion order.
@@ -130,9 +167,16 @@ pub(super) enum Surface<'a> {
     },
 }
 
-/// Applies a consumed fault: `None` means handle the request normally (after any delay).
+/// Applies a consumed fault: `None` means handle the request normally (after any delay;
+/// on storage, body faults are applied by the handler as the body passes).
 pub(super) async fn intercept(kind: Option<FaultKind>, surface: Surface<'_>) -> Option<Response> {
     match kind? {
+        FaultKind::DropAfterBytes(_) | FaultKind::StallAfterBytes(_)
+            if matches!(surface, Surface::Storage { .. }) =>
+        {
+            None
+        }
+        FaultKind::StallAfterBytes(_) => std::future::pending().await,
         FaultKind::Delay(duration) => {
             tokio::time::sleep(duration).await;
             None
@@ -143,7 +187,7 @@ pub(super) async fn intercept(kind: Option<FaultKind>, surface: Surface<'_>) -> 
             status,
             retry_after,
         } => Some(status_response(status, retry_after, surface)),
-        FaultKind::DropConnection => {
+        FaultKind::DropConnection | FaultKind::DropAfterBytes(_) => {
             let mut response = problem_response(
                 StatusCode::BAD_GATEWAY,
                 "Injected fault: the connection was dropped without a response",
@@ -290,6 +334,25 @@ mod tests {
         );
         assert!(intercept(None, Surface::Api).await.is_none());
         let dropped = intercept(Some(FaultKind::DropConnection), Surface::Api)
+            .await
+            .unwrap();
+        assert!(dropped.extensions().get::<DropConnection>().is_some());
+    }
+
+    #[tokio::test]
+    async fn body_faults_pass_storage_requests_through_and_drop_operations() {
+        let storage = Surface::Storage {
+            resource: "/storage/x",
+        };
+        for kind in [FaultKind::DropAfterBytes(5), FaultKind::StallAfterBytes(5)] {
+            assert!(intercept(Some(kind.clone()), storage).await.is_none());
+        }
+        assert_eq!(
+            BodyFault::of(Some(&FaultKind::StallAfterBytes(7))),
+            Some(BodyFault::StallAfter(7))
+        );
+        assert_eq!(BodyFault::of(Some(&FaultKind::Html500)), None);
+        let dropped = intercept(Some(FaultKind::DropAfterBytes(5)), Surface::Api)
             .await
             .unwrap();
         assert!(dropped.extensions().get::<DropConnection>().is_some());

@@ -12,6 +12,13 @@
 //! layers that read the body, inject faults and check the token's scope; request logging
 //! wraps every route.
 //!
+//! Storage behaves as Google Cloud Storage's XML API, where the platform keeps its files:
+//! signed URLs in GCS's V4 query format (`X-Goog-Algorithm`, `-Credential`, `-Date`,
+//! `-Expires`, `-SignedHeaders`, `-Signature`), errors as `<Error><Code/><Message/>
+//! <Details/></Error>`, `ETag` and `x-goog-hash` (CRC32C and MD5) on every object read,
+//! `If-Match` / `If-None-Match` and single byte ranges honoured, and an upload's declared
+//! `x-goog-hash` checked (400 `BadDigest`, nothing stored).
+//!
 //! Not for production: the signing key is per start and state lives in memory.
 //!
 //! The same server runs as the `geopera-dev-server` binary (`cargo run -p geopera-dev-server`)
@@ -37,6 +44,7 @@ pub mod fuzzing;
 mod inputs;
 mod log;
 mod mint;
+mod object_hash;
 mod object_io;
 mod op_layers;
 pub(crate) mod operations;

@@ -1,10 +1,11 @@
-//! Signed storage URLs for the operation handlers: a grant for the configured lifetime,
-//! signed with the server's key (`signing.rs`), and its RFC 3339 expiry.
+//! Signed storage URLs for the operation handlers: a grant for the configured lifetime in
+//! Google Cloud Storage's V4 form, signed with the server's key (`signing.rs`), and its
+//! RFC 3339 expiry.
 
-use super::clock::{expiry, now_unix, rfc3339};
+use super::clock::{now_unix, rfc3339};
 use super::extract::OpContext;
 use super::records::Attribution;
-use super::signing::{Grant, SignedMethod};
+use super::signing::{Grant, MAX_EXPIRES, SignedMethod};
 use super::state::DevState;
 use super::url::encode_path;
 
@@ -16,8 +17,9 @@ pub(super) struct MintedUrl {
     pub(super) expires_at: String,
 }
 
-/// Signs `method` on `object_path` for the configured TTL. For GET URLs, `attribution` is
-/// filed under the grant id and attached to the egress record when the URL is fetched.
+/// Signs `method` on `object_path` for the configured TTL (at most the seven days GCS
+/// allows). For GET URLs, `attribution` is filed under the grant id and attached to the
+/// egress record when the URL is fetched.
 pub(super) fn sign_url(
     state: &DevState,
     ctx: &OpContext,
@@ -26,12 +28,18 @@ pub(super) fn sign_url(
     content_type: &str,
     attribution: Option<Attribution>,
 ) -> MintedUrl {
-    let expires = expiry(now_unix(), state.config().url_ttl);
+    let authority = ctx
+        .base_url
+        .split_once("://")
+        .map_or(ctx.base_url.as_str(), |(_, rest)| rest);
+    let host = authority.split('/').next().unwrap_or_default();
     let grant = Grant {
         method,
         object_path: object_path.to_owned(),
-        content_type: content_type.to_owned(),
-        expires,
+        host: host.to_owned(),
+        content_type: (method == SignedMethod::Put).then(|| content_type.to_owned()),
+        signed_at: now_unix(),
+        expires_in: state.config().url_ttl.as_secs().min(MAX_EXPIRES),
         grant_id: state.next_id(if method == SignedMethod::Put {
             "up_"
         } else {
@@ -51,6 +59,6 @@ pub(super) fn sign_url(
             encode_path(object_path),
             grant.to_query(state.key())
         ),
-        expires_at: rfc3339(expires),
+        expires_at: rfc3339(grant.expires()),
     }
 }

@@ -5,6 +5,7 @@
 //! own: with 64 KiB chunks that cost the server ~1.7 s of CPU and ~50,000 context switches
 //! per GiB served, on the same cores as the client it serves (BENCHMARKS.md).
 
+use super::object_hash::{Hasher, ObjectHashes};
 use axum::body::Bytes;
 use futures_util::Stream;
 use std::fs::File;
@@ -63,15 +64,19 @@ pub(super) fn read_chunks(
 /// Writes body chunks to a file: they are gathered into a buffer of about [`WRITE_BUFFER`]
 /// bytes, which is written on the blocking pool once the next chunk would not fit, while
 /// the next buffer fills (one write in flight, two buffers in all; a single chunk larger
-/// than [`WRITE_BUFFER`] makes its buffer grow to fit).
+/// than [`WRITE_BUFFER`] makes its buffer grow to fit). The object's hashes are computed
+/// on the same blocking thread, as each buffer is written.
 pub(super) struct ChunkWriter {
     buffer: Vec<u8>,
     state: WriterState,
 }
 
+/// The file and the hashes of what was written to it.
+type Sink = (File, Hasher);
+
 enum WriterState {
-    Idle(File),
-    Writing(JoinHandle<io::Result<(File, Vec<u8>)>>),
+    Idle(Sink),
+    Writing(JoinHandle<io::Result<(Sink, Vec<u8>)>>),
     Failed,
 }
 
@@ -80,7 +85,7 @@ impl ChunkWriter {
     pub(super) fn new(file: File) -> ChunkWriter {
         ChunkWriter {
             buffer: Vec::with_capacity(WRITE_BUFFER),
-            state: WriterState::Idle(file),
+            state: WriterState::Idle((file, Hasher::default())),
         }
     }
 
@@ -93,40 +98,43 @@ impl ChunkWriter {
         Ok(())
     }
 
-    /// Writes what is buffered and waits until every byte is in the file.
-    pub(super) async fn finish(mut self) -> io::Result<()> {
+    /// Writes what is buffered, waits until every byte is in the file, and gives the
+    /// hashes of every byte written.
+    pub(super) async fn finish(mut self) -> io::Result<ObjectHashes> {
         if !self.buffer.is_empty() {
             self.start_write().await?;
         }
-        self.settle().await.map(drop)
+        let ((_, hasher), _) = self.settle().await?;
+        Ok(hasher.finish())
     }
 
     /// Waits for the write in flight, then starts writing the buffer; the emptied buffer of
     /// the finished write (or a new one) is filled next.
     async fn start_write(&mut self) -> io::Result<()> {
-        let (file, spare) = self.settle().await?;
+        let ((file, mut hasher), spare) = self.settle().await?;
         let full = std::mem::replace(
             &mut self.buffer,
             spare.unwrap_or_else(|| Vec::with_capacity(WRITE_BUFFER)),
         );
         self.state = WriterState::Writing(spawn_blocking(move || {
             (&file).write_all(&full)?;
-            Ok((file, full))
+            hasher.update(&full);
+            Ok(((file, hasher), full))
         }));
         Ok(())
     }
 
-    /// Waits for the write in flight, if any, and gives back the file and that write's
-    /// buffer, emptied. After a failure every call fails.
-    async fn settle(&mut self) -> io::Result<(File, Option<Vec<u8>>)> {
+    /// Waits for the write in flight, if any, and gives back the file (with its hashes)
+    /// and that write's buffer, emptied. After a failure every call fails.
+    async fn settle(&mut self) -> io::Result<(Sink, Option<Vec<u8>>)> {
         match std::mem::replace(&mut self.state, WriterState::Failed) {
-            WriterState::Idle(file) => Ok((file, None)),
+            WriterState::Idle(sink) => Ok((sink, None)),
             WriterState::Writing(write) => {
-                let (file, mut done) = write
+                let (sink, mut done) = write
                     .await
                     .unwrap_or_else(|joined| Err(io::Error::other(joined)))?;
                 done.clear();
-                Ok((file, Some(done)))
+                Ok((sink, Some(done)))
             }
             WriterState::Failed => Err(io::Error::other("an earlier write failed")),
         }
@@ -167,8 +175,9 @@ mod tests {
             writer.write(&bytes[at..at + size]).await.unwrap();
             at += size;
         }
-        writer.finish().await.unwrap();
+        let hashes = writer.finish().await.unwrap();
         assert!(std::fs::read(&path).unwrap() == bytes);
+        assert_eq!(hashes, ObjectHashes::of(&bytes));
     }
 
     #[tokio::test]

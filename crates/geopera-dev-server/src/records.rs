@@ -177,6 +177,8 @@ pub(super) struct Mosaic {
 pub(super) struct ObjectMeta {
     pub(super) size: u64,
     pub(super) content_type: String,
+    /// Computed as the object was written.
+    pub(super) hashes: super::object_hash::ObjectHashes,
 }
 
 /// Who a download URL was issued for, filed under its grant id.

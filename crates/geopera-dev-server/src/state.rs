@@ -8,6 +8,7 @@ use super::config::DevConfig;
 use super::data_dir::DataDir;
 use super::entropy::{Ids, hex, random_bytes};
 use super::faults::{Fault, FaultBook, FaultKind, FaultTarget};
+use super::object_hash::ObjectHashes;
 use super::realm::Realm;
 use super::records::{
     AssetSnapshot, Attribution, ClipJob, EgressRecord, ItemSnapshot, Mosaic, ObjectMeta,
@@ -66,6 +67,17 @@ pub(super) enum UploadClosed {
     NoSession,
 }
 
+/// What is recorded of an object as it is moved into place.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct StoredObject<'a> {
+    /// Its size in bytes.
+    pub(super) size: u64,
+    /// The content type it is served with.
+    pub(super) content_type: &'a str,
+    /// Its hashes, computed as it was written.
+    pub(super) hashes: ObjectHashes,
+}
+
 /// Why a finished upload was not moved into place.
 #[derive(Debug)]
 pub(super) enum CommitError {
@@ -99,6 +111,17 @@ impl Db {
             return Err(UploadClosed::NoSession);
         }
         Ok(())
+    }
+
+    /// The content type `object_path` was signed for, if a session signed it.
+    pub(super) fn signed_content_type(&self, object_path: &str) -> Option<String> {
+        let upload_id = object_path.strip_prefix("uploads/")?.split_once('/')?.0;
+        self.sessions
+            .get(upload_id)?
+            .files
+            .iter()
+            .find(|file| file.object_path == object_path)
+            .map(|file| file.content_type.clone())
     }
 
     /// A session with `uploaded_bytes` filled in from the stored objects.
@@ -197,11 +220,10 @@ impl DevState {
         &self,
         temp: &Path,
         object_path: &str,
-        size: u64,
-        content_type: &str,
+        stored: StoredObject<'_>,
     ) -> io::Result<()> {
         let mut db = self.db();
-        self.place_object(&mut db, temp, object_path, size, content_type)
+        self.place_object(&mut db, temp, object_path, stored)
     }
 
     /// [`commit_object`](Self::commit_object) for a signed upload: only while the session
@@ -213,12 +235,11 @@ impl DevState {
         &self,
         temp: &Path,
         object_path: &str,
-        size: u64,
-        content_type: &str,
+        stored: StoredObject<'_>,
     ) -> Result<(), CommitError> {
         let mut db = self.db();
         db.upload_open(object_path).map_err(CommitError::Closed)?;
-        self.place_object(&mut db, temp, object_path, size, content_type)
+        self.place_object(&mut db, temp, object_path, stored)
             .map_err(CommitError::Io)
     }
 
@@ -227,15 +248,15 @@ impl DevState {
         db: &mut Db,
         temp: &Path,
         object_path: &str,
-        size: u64,
-        content_type: &str,
+        stored: StoredObject<'_>,
     ) -> io::Result<()> {
         std::fs::rename(temp, self.object_file(object_path))?;
         db.objects.insert(
             object_path.to_owned(),
             ObjectMeta {
-                size,
-                content_type: content_type.to_owned(),
+                size: stored.size,
+                content_type: stored.content_type.to_owned(),
+                hashes: stored.hashes,
             },
         );
         Ok(())
@@ -259,7 +280,12 @@ impl DevState {
         let temp = self.temp_file();
         std::fs::write(&temp, bytes)?;
         let size = bytes.len() as u64;
-        let committed = self.commit_object(&temp, object_path, size, content_type);
+        let stored = StoredObject {
+            size,
+            content_type,
+            hashes: ObjectHashes::of(bytes),
+        };
+        let committed = self.commit_object(&temp, object_path, stored);
         if committed.is_err() {
             let _ = std::fs::remove_file(&temp);
         }

@@ -7,21 +7,23 @@
 use super::body;
 use super::clock::now_unix;
 use super::error::StorageError;
-use super::faults::{FaultKind, FaultTarget, Surface, intercept};
+use super::faults::{BodyFault, DropConnection, FaultKind, FaultTarget, Surface, intercept};
+use super::object_hash::{ObjectHashes, parse_declared};
 use super::object_io::{ChunkWriter, read_chunks};
 use super::range::{ByteRange, parse_range};
 use super::records::EgressRecord;
-use super::signing::{Denied, SignedMethod, verify};
-use super::state::{CommitError, DevState, UploadClosed};
+use super::serve::LocalAddr;
+use super::signing::{Denied, Presented, SignedMethod, verify};
+use super::state::{CommitError, DevState, StoredObject, UploadClosed};
 use super::throttle::{Throttle, throttled};
 use super::url::decode_path;
 use super::validate::file_name_problem;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
+use futures_util::{Stream, StreamExt};
 use std::io::{self, SeekFrom};
 use std::path::PathBuf;
 use tokio::fs::File;
@@ -31,9 +33,12 @@ use tokio::io::AsyncSeekExt;
 pub(super) async fn put_object(State(state): State<DevState>, request: Request) -> Response {
     let resource = request.uri().path().to_owned();
     let (parts, body) = request.into_parts();
-    let mut body = Some(body);
     let fault = state.take_fault(&FaultTarget::ObjectPut);
     let cap = storage_limits(&state, fault.as_ref()).await;
+    if let Some(body_fault) = BodyFault::of(fault.as_ref()) {
+        return cut_request_body(body, body_fault).await;
+    }
+    let mut body = Some(body);
     let response = match intercept(
         fault,
         Surface::Storage {
@@ -72,6 +77,26 @@ async fn storage_limits(state: &DevState, fault: Option<&FaultKind>) -> Option<u
     }
 }
 
+/// Reads `fault.after()` bytes of a request body (or all of a shorter one), then drops the
+/// connection without a response, or holds it without reading more.
+async fn cut_request_body(body: Body, fault: BodyFault) -> Response {
+    let mut stream = body.into_data_stream();
+    let mut seen = 0u64;
+    while seen < fault.after() {
+        match stream.next().await {
+            Some(Ok(chunk)) => seen = seen.saturating_add(chunk.len() as u64),
+            Some(Err(_)) | None => break,
+        }
+    }
+    if let BodyFault::StallAfter(_) = fault {
+        // Held (with the unread body) until the client gives up or the server stops.
+        std::future::pending::<()>().await;
+    }
+    let mut response = StatusCode::BAD_GATEWAY.into_response();
+    response.extensions_mut().insert(DropConnection);
+    response
+}
+
 /// Reads and discards a request body, giving up after `limit` bytes.
 async fn drain(body: Body, limit: u64) {
     let mut stream = body.into_data_stream();
@@ -89,6 +114,7 @@ pub(super) async fn get_object(State(state): State<DevState>, request: Request) 
     let resource = request.uri().path().to_owned();
     let fault = state.take_fault(&FaultTarget::ObjectGet);
     let cap = storage_limits(&state, fault.as_ref()).await;
+    let body_fault = BodyFault::of(fault.as_ref());
     if let Some(response) = intercept(
         fault,
         Surface::Storage {
@@ -101,7 +127,7 @@ pub(super) async fn get_object(State(state): State<DevState>, request: Request) 
     }
     state.count_call("storage.get");
     let (parts, _body) = request.into_parts();
-    match get(&state, &parts, cap).await {
+    match get(&state, &parts, cap, body_fault).await {
         Ok(response) => response,
         Err(err) => err.into_response_for(&resource),
     }
@@ -148,8 +174,10 @@ pub(crate) fn object_path(uri: &Uri) -> Result<String, StorageError> {
     Ok(path)
 }
 
-/// The storage error for a refused signature.
-fn denied(reason: Denied) -> StorageError {
+/// The storage error for a refused signature. For a PUT whose signature fails,
+/// `content_types` is `(signed, sent)` when the session signed another content type than
+/// the request carries: the likely reason, told in the details.
+fn denied(reason: Denied, content_types: Option<(String, Option<String>)>) -> StorageError {
     let forbidden = |code, message: String| StorageError::new(StatusCode::FORBIDDEN, code, message);
     match reason {
         Denied::Malformed(param) => forbidden(
@@ -158,12 +186,21 @@ fn denied(reason: Denied) -> StorageError {
                 "Query-string authentication requires a valid {param} parameter; use a URL issued by the API"
             ),
         ),
-        Denied::BadSignature => forbidden(
-            "SignatureDoesNotMatch",
-            "The request signature we calculated does not match the signature you provided. \
-             Use the URL exactly as issued."
-                .into(),
-        ),
+        Denied::BadSignature => {
+            let err = forbidden(
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you provided. \
+                 Use the URL exactly as issued, with the signed headers."
+                    .into(),
+            );
+            match content_types {
+                Some((signed, sent)) => err.with_details(format!(
+                    "The Content-Type header ({}) does not match the signed content type ({signed})",
+                    sent.as_deref().unwrap_or("missing")
+                )),
+                None => err,
+            }
+        }
         Denied::Expired { expires } => forbidden(
             "ExpiredToken",
             format!(
@@ -175,13 +212,23 @@ fn denied(reason: Denied) -> StorageError {
             "AccessDenied",
             format!("This URL was signed for {} requests only", signed.as_str()),
         ),
-        Denied::WrongContentType { signed, sent } => forbidden(
-            "SignatureDoesNotMatch",
-            format!(
-                "The Content-Type header ({}) does not match the signed content type ({signed})",
-                sent.as_deref().unwrap_or("missing")
-            ),
-        ),
+    }
+}
+
+/// The `Host` a storage request was sent to, as signed URLs name it: the request's `Host`,
+/// else the address the connection arrived on, else `127.0.0.1` (in-process calls), as
+/// the operations build the URLs.
+fn request_host(parts: &Parts) -> String {
+    if let Some(host) = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|value| value.to_str().ok())
+    {
+        return host.to_owned();
+    }
+    match parts.extensions.get::<LocalAddr>() {
+        Some(LocalAddr(local)) => local.to_string(),
+        None => "127.0.0.1".to_owned(),
     }
 }
 
@@ -226,15 +273,39 @@ async fn put(
         .headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok());
-    let grant = verify(
-        state.key(),
-        &object_path,
-        parts.uri.query(),
-        SignedMethod::Put,
+    let host = request_host(&parts);
+    let presented = Presented {
+        method: SignedMethod::Put,
+        object_path: &object_path,
+        query: parts.uri.query(),
+        host: &host,
         content_type,
-        now_unix(),
+    };
+    let signed_type = state.db().signed_content_type(&object_path);
+    verify(state.key(), presented, now_unix()).map_err(|reason| {
+        let mismatch = signed_type.clone().filter(|signed| {
+            !content_type.is_some_and(|sent| sent.trim().eq_ignore_ascii_case(signed.trim()))
+        });
+        denied(
+            reason,
+            mismatch.map(|signed| (signed, content_type.map(str::to_owned))),
+        )
+    })?;
+    let declared = parse_declared(
+        parts
+            .headers
+            .get_all("x-goog-hash")
+            .iter()
+            .filter_map(|value| value.to_str().ok()),
     )
-    .map_err(denied)?;
+    .map_err(|entry| {
+        StorageError::new(
+            StatusCode::BAD_REQUEST,
+            "InvalidDigest",
+            "The x-goog-hash header is not a valid crc32c or md5 value",
+        )
+        .with_details(format!("Unreadable x-goog-hash entry: {entry}"))
+    })?;
     // Checked before the body is read, and again when it is moved into place.
     state.db().upload_open(&object_path).map_err(closed)?;
     let max = state.config().max_object_bytes;
@@ -245,12 +316,33 @@ async fn put(
         path: state.temp_file(),
         armed: true,
     };
-    let size = match body.take() {
+    let (size, hashes) = match body.take() {
         Some(body) => write_body(state, body, &temp, max, cap).await?,
         None => return Err(internal(io::Error::other("request body already consumed"))),
     };
+    let crc_differs = declared.crc32c.is_some_and(|crc| crc != hashes.crc32c);
+    let md5_differs = declared.md5.is_some_and(|md5| md5 != hashes.md5);
+    if crc_differs || md5_differs {
+        return Err(StorageError::new(
+            StatusCode::BAD_REQUEST,
+            "BadDigest",
+            "The x-goog-hash you specified did not match what we received.",
+        )
+        .with_details(format!(
+            "Received {size} bytes with {}; nothing was stored",
+            hashes.header()
+        )));
+    }
+    let stored = StoredObject {
+        size,
+        content_type: signed_type
+            .as_deref()
+            .or(content_type.map(str::trim))
+            .unwrap_or_default(),
+        hashes,
+    };
     state
-        .commit_upload(&temp.path, &object_path, size, &grant.content_type)
+        .commit_upload(&temp.path, &object_path, stored)
         .map_err(|err| match err {
             CommitError::Closed(reason) => closed(reason),
             CommitError::Io(err) => internal(err),
@@ -268,14 +360,15 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
         .ok()
 }
 
-/// Streams `body` into the temp file; memory use does not grow with size.
+/// Streams `body` into the temp file (memory use does not grow with size); its size and
+/// hashes.
 async fn write_body(
     state: &DevState,
     body: Body,
     temp: &TempFile,
     max: u64,
     cap: Option<u64>,
-) -> Result<u64, StorageError> {
+) -> Result<(u64, ObjectHashes), StorageError> {
     let mut throttle = cap.and_then(Throttle::new);
     let file = File::create(&temp.path).await.map_err(internal)?;
     let mut out = ChunkWriter::new(file.into_std().await);
@@ -316,47 +409,50 @@ async fn write_body(
             throttle.take(chunk.len()).await;
         }
     }
-    out.finish().await.map_err(internal)?;
-    Ok(size)
+    let hashes = out.finish().await.map_err(internal)?;
+    Ok((size, hashes))
 }
 
-async fn get(state: &DevState, parts: &Parts, cap: Option<u64>) -> Result<Response, StorageError> {
+async fn get(
+    state: &DevState,
+    parts: &Parts,
+    cap: Option<u64>,
+    body_fault: Option<BodyFault>,
+) -> Result<Response, StorageError> {
     let object_path = object_path(&parts.uri)?;
-    let grant = verify(
-        state.key(),
-        &object_path,
-        parts.uri.query(),
-        SignedMethod::Get,
-        None,
-        now_unix(),
-    )
-    .map_err(denied)?;
-    let (content_type, attribution) = {
+    let host = request_host(parts);
+    let presented = Presented {
+        method: SignedMethod::Get,
+        object_path: &object_path,
+        query: parts.uri.query(),
+        host: &host,
+        content_type: None,
+    };
+    let grant = verify(state.key(), presented, now_unix()).map_err(|r| denied(r, None))?;
+    // Opened under the lock that replacing an object takes, so the hashes describe the
+    // bytes served.
+    let (file, content_type, hashes, attribution) = {
         let db = state.db();
         let meta = db.objects.get(&object_path).ok_or_else(no_such_key)?;
-        (
-            meta.content_type.clone(),
-            db.grants.get(&grant.grant_id).cloned(),
-        )
-    };
-    let mut file = File::open(state.object_file(&object_path))
-        .await
-        .map_err(|err| match err.kind() {
+        let file = std::fs::File::open(state.object_file(&object_path)).map_err(|err| match err
+            .kind()
+        {
             io::ErrorKind::NotFound => no_such_key(),
             _ => internal(err),
         })?;
-    let metadata = file.metadata().await.map_err(internal)?;
-    let size = metadata.len();
-    let etag = entity_tag(&metadata);
-    if let Some(wanted) = parts.headers.get(header::IF_MATCH)
-        && !matches_etag(wanted, &etag)
-    {
-        return Err(StorageError::new(
-            StatusCode::PRECONDITION_FAILED,
-            "PreconditionFailed",
-            "At least one of the pre-conditions you specified did not hold.",
-        ));
+        (
+            file,
+            meta.content_type.clone(),
+            meta.hashes,
+            db.grants.get(&grant.grant_id).cloned(),
+        )
+    };
+    let mut file = File::from_std(file);
+    let etag = hashes.etag();
+    if let Some(response) = precondition(parts, &etag) {
+        return Ok(response);
     }
+    let size = file.metadata().await.map_err(internal)?.len();
     let range_header = parts
         .headers
         .get(header::RANGE)
@@ -409,12 +505,21 @@ async fn get(state: &DevState, parts: &Parts, cap: Option<u64>) -> Result<Respon
             meter.add(sent);
         }
     });
-    let mut response = Response::new(Body::from_stream(throttled(chunks, cap)));
+    let body = match body_fault {
+        Some(fault) => Body::from_stream(throttled(faulty(chunks, fault), cap)),
+        None => Body::from_stream(throttled(chunks, cap)),
+    };
+    let mut response = Response::new(body);
     *response.status_mut() = status;
     insert(&mut response, header::CONTENT_TYPE, content_type);
+    insert(&mut response, header::ETAG, etag);
+    insert(
+        &mut response,
+        header::HeaderName::from_static("x-goog-hash"),
+        hashes.header(),
+    );
     insert(&mut response, header::CONTENT_LENGTH, len.to_string());
     insert(&mut response, header::ACCEPT_RANGES, "bytes".to_owned());
-    insert(&mut response, header::ETAG, etag);
     if status == StatusCode::PARTIAL_CONTENT {
         insert(
             &mut response,
@@ -428,24 +533,76 @@ async fn get(state: &DevState, parts: &Parts, cap: Option<u64>) -> Result<Respon
     Ok(response)
 }
 
-/// A strong entity tag for the stored object: its size and modification time. A re-PUT
-/// renames a new file into place, so the tag changes with the object.
-fn entity_tag(metadata: &std::fs::Metadata) -> String {
-    let modified = metadata
-        .modified()
-        .ok()
-        .and_then(|at| at.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |since| since.as_nanos());
-    format!("\"{:x}-{modified:x}\"", metadata.len())
+/// The answer to `If-Match` / `If-None-Match` on an object whose ETag is `etag`, when
+/// one of them decides it: 412 when `If-Match` names neither it nor `*`, else 304 when
+/// `If-None-Match` names it or `*`. `None`: serve the object.
+fn precondition(parts: &Parts, etag: &str) -> Option<Response> {
+    let names = |name: header::HeaderName| -> Option<bool> {
+        let mut values = parts.headers.get_all(name).iter().peekable();
+        values.peek()?;
+        Some(
+            values
+                .filter_map(|value| value.to_str().ok())
+                .flat_map(|value| value.split(','))
+                .map(str::trim)
+                .any(|tag| tag == "*" || tag == etag),
+        )
+    };
+    if names(header::IF_MATCH) == Some(false) {
+        return Some(
+            StorageError::new(
+                StatusCode::PRECONDITION_FAILED,
+                "PreconditionFailed",
+                "At least one of the pre-conditions you specified did not hold.",
+            )
+            .with_details(format!("If-Match did not name the object's ETag {etag}"))
+            .into_response_for(parts.uri.path()),
+        );
+    }
+    if names(header::IF_NONE_MATCH) == Some(true) {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        insert(&mut response, header::ETAG, etag.to_owned());
+        return Some(response);
+    }
+    None
 }
 
-/// Whether an `If-Match` value (`*` or a list of entity tags) names `etag`.
-fn matches_etag(wanted: &HeaderValue, etag: &str) -> bool {
-    wanted.to_str().is_ok_and(|list| {
-        list.split(',')
-            .map(str::trim)
-            .any(|tag| tag == "*" || tag == etag)
-    })
+/// `chunks` until `fault.after()` bytes have passed (the last chunk cut to fit), then an
+/// error that makes the server close the connection, or nothing ever again.
+fn faulty(
+    chunks: impl Stream<Item = io::Result<Bytes>> + Send + 'static,
+    fault: BodyFault,
+) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
+    let limit = fault.after();
+    futures_util::stream::unfold(
+        (Box::pin(chunks), 0u64, false),
+        move |(mut chunks, passed, struck)| async move {
+            if struck {
+                return None;
+            }
+            // The end of a body no longer than the limit is the end: nothing strikes.
+            let next = chunks.next().await?;
+            if passed >= limit {
+                if let BodyFault::StallAfter(_) = fault {
+                    std::future::pending::<()>().await;
+                }
+                let cut = io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "injected fault: the connection was dropped mid-body",
+                );
+                return Some((Err(cut), (chunks, passed, true)));
+            }
+            match next {
+                Ok(mut chunk) => {
+                    let room = usize::try_from(limit.saturating_sub(passed)).unwrap_or(usize::MAX);
+                    chunk.truncate(room);
+                    let passed = passed.saturating_add(chunk.len() as u64);
+                    Some((Ok(chunk), (chunks, passed, false)))
+                }
+                Err(err) => Some((Err(err), (chunks, passed, true))),
+            }
+        },
+    )
 }
 
 /// Sets a header whose value came from us (or from a validated content type).

@@ -274,7 +274,8 @@ async fn abandoned_downloads_are_metered_as_incomplete() {
     let socket = tokio::net::TcpSocket::new_v4().expect("socket");
     socket.set_recv_buffer_size(16 * 1024).expect("SO_RCVBUF");
     let mut stream = socket.connect(addr).await.expect("connect");
-    let request = format!("GET {path_and_query} HTTP/1.1\r\nhost: dev\r\n\r\n");
+    // The URL signs its host.
+    let request = format!("GET {path_and_query} HTTP/1.1\r\nhost: {addr}\r\n\r\n");
     stream.write_all(request.as_bytes()).await.expect("request");
     let mut received = vec![0u8; 256 * 1024];
     stream

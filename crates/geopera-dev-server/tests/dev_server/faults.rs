@@ -366,3 +366,123 @@ async fn faults_come_before_auth_and_auth_before_the_body() {
     );
     assert_eq!(state.calls("no.such.op"), 0);
 }
+
+/// A download URL for an uploaded object of `len` bytes, and the bytes.
+async fn object(h: &Harness, len: usize) -> (String, Vec<u8>) {
+    h.demo();
+    let bytes = pattern(len, 6);
+    let (_, items) = h.upload("cut.tif", &bytes).await;
+    let url = h.asset_descriptor(&items[0], "cut").await["url"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    (url, bytes)
+}
+
+/// Reads a response body until it ends or fails: the bytes, and whether it failed.
+async fn drain(mut response: reqwest::Response) -> (Vec<u8>, bool) {
+    let mut got = Vec::new();
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => got.extend_from_slice(&chunk),
+            Ok(None) => return (got, false),
+            Err(_) => return (got, true),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_get_dropped_after_n_bytes_sends_a_normal_head_then_breaks_off() {
+    let h = Harness::start().await;
+    let (url, bytes) = object(&h, 1_500_000).await;
+    h.server.state().inject(
+        FaultTarget::ObjectGet,
+        Fault::new(1, FaultKind::DropAfterBytes(600_000)),
+    );
+    let response = h.get(&url).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-length"], "1500000");
+    assert!(response.headers().contains_key("x-goog-hash"));
+    let (got, failed) = drain(response).await;
+    assert!(failed, "the body breaks off");
+    assert!(got.len() <= 600_000, "{} bytes", got.len());
+    assert_eq!(got, bytes[..got.len()]);
+
+    let again = h.get(&url).await;
+    assert_eq!(
+        drain(again).await,
+        (bytes.clone(), false),
+        "one request only"
+    );
+
+    // A limit past the end changes nothing.
+    h.server.state().inject(
+        FaultTarget::ObjectGet,
+        Fault::new(1, FaultKind::DropAfterBytes(1_500_000)),
+    );
+    assert_eq!(drain(h.get(&url).await).await, (bytes, false));
+}
+
+#[tokio::test]
+async fn a_get_stalled_after_n_bytes_sends_them_then_nothing() {
+    let h = Harness::start().await;
+    let (url, bytes) = object(&h, 1_500_000).await;
+    h.server.state().inject(
+        FaultTarget::ObjectGet,
+        Fault::new(1, FaultKind::StallAfterBytes(300_000)),
+    );
+    let mut response = h.get(&url).await;
+    assert_eq!(response.status(), 200);
+    let mut got = Vec::new();
+    while got.len() < 300_000 {
+        let chunk = response.chunk().await.expect("body").expect("more bytes");
+        got.extend_from_slice(&chunk);
+    }
+    assert_eq!(got, bytes[..300_000]);
+    // Only bounds the check: a stalled body never sends the next byte.
+    let next = tokio::time::timeout(Duration::from_millis(300), response.chunk()).await;
+    assert!(next.is_err(), "nothing more arrives: {next:?}");
+    drop(response);
+    assert_eq!(drain(h.get(&url).await).await, (bytes, false));
+}
+
+#[tokio::test]
+async fn a_put_dropped_or_stalled_mid_body_stores_nothing() {
+    let h = Harness::start().await;
+    h.demo();
+    let bytes = pattern(200_000, 8);
+    let upload_id = h.initiate(1, bytes.len() as u64).await;
+    let (url, _) = h.sign(&upload_id, "a.tif", "image/tiff").await;
+    let put = || {
+        h.http
+            .put(&url)
+            .header("content-type", "image/tiff")
+            .body(bytes.clone())
+    };
+    let state = h.server.state();
+    state.inject(
+        FaultTarget::ObjectPut,
+        Fault::new(1, FaultKind::DropAfterBytes(50_000)),
+    );
+    let dropped = put().send().await;
+    assert!(dropped.is_err(), "no response: {dropped:?}");
+
+    state.inject(
+        FaultTarget::ObjectPut,
+        Fault::new(1, FaultKind::StallAfterBytes(50_000)),
+    );
+    // The timeout only bounds the test: a stalled PUT is never answered.
+    let stalled = put().timeout(Duration::from_millis(500)).send().await;
+    assert!(stalled.is_err_and(|e| e.is_timeout()));
+    let session = state.session(&upload_id).expect("session");
+    assert_eq!(session.files[0].uploaded_bytes, None);
+    assert_eq!(
+        state.calls("storage.put"),
+        0,
+        "faulted requests are not counted"
+    );
+
+    assert_eq!(send(put()).await.status, 200);
+    let session = state.session(&upload_id).expect("session");
+    assert_eq!(session.files[0].uploaded_bytes, Some(200_000));
+}

@@ -9,6 +9,7 @@ mod binary;
 mod connections;
 mod downloads;
 mod faults;
+mod integrity;
 mod load;
 mod models;
 mod quota;
