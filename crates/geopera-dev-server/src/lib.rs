@@ -14,8 +14,8 @@
 //!
 //! Storage behaves as Google Cloud Storage's XML API, where the platform keeps its files:
 //! signed URLs in GCS's V4 query format (`X-Goog-Algorithm`, `-Credential`, `-Date`,
-//! `-Expires`, `-SignedHeaders`, `-Signature`), errors as `<Error><Code/><Message/>
-//! <Details/></Error>`, `ETag` and `x-goog-hash` (CRC32C and MD5) on every object read,
+//! `-Expires`, `-SignedHeaders`, `-Signature`), errors as GCS's XML
+//! `Error` documents (`Code`, `Message`, `Details`), `ETag` and `x-goog-hash` (CRC32C and MD5) on every object read,
 //! `If-Match` / `If-None-Match` and single byte ranges honoured, and an upload's declared
 //! `x-goog-hash` checked (400 `BadDigest`, nothing stored).
 //!
