@@ -103,6 +103,23 @@ pub enum Error {
         /// What the file system (or the length check) said.
         source: std::io::Error,
     },
+    /// The bytes that arrived from storage do not match the checksum storage gave for the
+    /// object (its `x-goog-hash`): corrupted on the way or spliced from two versions. The
+    /// companion crate `geopera-transfer` checks every download's CRC32C as it streams,
+    /// and removes what it wrote.
+    #[error("{}", redact::text(&format!("{operation}: {algorithm} mismatch after {bytes} bytes: storage announced {expected}, the bytes give {actual}")))]
+    Integrity {
+        /// The step, e.g. `storage.get`.
+        operation: Cow<'static, str>,
+        /// The checksum compared, e.g. `crc32c`.
+        algorithm: Cow<'static, str>,
+        /// What storage announced, as it wrote it (base64 for `x-goog-hash`).
+        expected: String,
+        /// What the bytes give, written the same way.
+        actual: String,
+        /// How many bytes were checked.
+        bytes: u64,
+    },
     /// The input was rejected before anything was sent.
     #[error("{}", redact::text(&format!("{operation}: invalid input{}: {}; nothing was sent", field.as_ref().map(|f| format!(" `{f}`")).unwrap_or_default(), redact::text(message))))]
     InvalidInput {
@@ -180,6 +197,7 @@ impl fmt::Debug for Error {
             Error::Transport { .. } => "Transport",
             Error::InvalidInput { .. } => "InvalidInput",
             Error::Io { .. } => "Io",
+            Error::Integrity { .. } => "Integrity",
             Error::Config { .. } => "Config",
             Error::BlockingInRuntime { .. } => "BlockingInRuntime",
         };
@@ -333,6 +351,7 @@ impl Error {
             | Error::Transport { operation, .. }
             | Error::InvalidInput { operation, .. }
             | Error::Io { operation, .. }
+            | Error::Integrity { operation, .. }
             | Error::BlockingInRuntime { operation } => operation,
             Error::Config { .. } => "client",
         }
@@ -580,6 +599,7 @@ impl Error {
             // A transport error quotes the request URL, which carries no credential.
             Error::Transport { .. }
             | Error::Io { .. }
+            | Error::Integrity { .. }
             | Error::Config { .. }
             | Error::BlockingInRuntime { .. } => {}
         }

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use futures_util::StreamExt;
 use geopera::models::{AssetDownloadInput, ClipDownloadInput, Descriptor, SignedUrl};
@@ -14,7 +15,8 @@ use geopera::{Error, Geopera};
 
 use crate::parallel::{self, DEFAULT_CONNECTIONS, DEFAULT_PART_SIZE, Outcome, Plan};
 use crate::progress::{FileProgress, NoProgress, Progress, Reporter};
-use crate::storage::{self, Attempts, GET, Next};
+use crate::stall::{StallProtection, Watchdog};
+use crate::storage::{self, Attempts, DEFAULT_RESIGN_MARGIN, GET, Next};
 use crate::upload::DEFAULT_MAX_SIGNATURES;
 
 /// Options of the downloads: `DownloadOptions::default()` then the setters.
@@ -25,6 +27,8 @@ pub struct DownloadOptions {
     max_signatures: u32,
     connections: usize,
     part_size: u64,
+    resign_margin: Duration,
+    stall: StallProtection,
     progress: Arc<dyn Progress>,
 }
 
@@ -35,6 +39,8 @@ impl Default for DownloadOptions {
             max_signatures: DEFAULT_MAX_SIGNATURES,
             connections: DEFAULT_CONNECTIONS,
             part_size: DEFAULT_PART_SIZE,
+            resign_margin: DEFAULT_RESIGN_MARGIN,
+            stall: StallProtection::default(),
             progress: Arc::new(NoProgress),
         }
     }
@@ -47,6 +53,8 @@ impl std::fmt::Debug for DownloadOptions {
             .field("max_signatures", &self.max_signatures)
             .field("connections", &self.connections)
             .field("part_size", &self.part_size)
+            .field("resign_margin", &self.resign_margin)
+            .field("stall", &self.stall)
             .finish_non_exhaustive()
     }
 }
@@ -82,6 +90,22 @@ impl DownloadOptions {
     /// [`DEFAULT_PART_SIZE`]; at least 1): objects up to this size come in one request.
     pub fn part_size(mut self, bytes: u64) -> DownloadOptions {
         self.part_size = bytes.max(1);
+        self
+    }
+
+    /// How close to its expiry (read from `X-Goog-Date` + `X-Goog-Expires`) a signed URL
+    /// may be when a resumed GET would start with it: closer, and the descriptor is
+    /// resolved again first (within [`max_signatures`](Self::max_signatures)) instead of
+    /// waiting for a 403. Default [`DEFAULT_RESIGN_MARGIN`].
+    pub fn resign_margin(mut self, margin: Duration) -> DownloadOptions {
+        self.resign_margin = margin;
+        self
+    }
+
+    /// When an attempt counts as stalled and is abandoned, to resume (default: fewer
+    /// than 1 byte/s over 20 s; see [`StallProtection`]).
+    pub fn stall_protection(mut self, protection: StallProtection) -> DownloadOptions {
+        self.stall = protection;
         self
     }
 
@@ -172,6 +196,10 @@ struct State {
     total: Option<u64>,
     /// The object's strong ETag, which a resume is pinned to.
     etag: Option<reqwest::header::HeaderValue>,
+    /// The object's CRC32C, from `x-goog-hash`.
+    expected_crc: Option<u32>,
+    /// CRC32C of the `offset` bytes in the temporary file, continued by each resume.
+    crc: u32,
     resumes: u32,
     restarts: u32,
 }
@@ -181,6 +209,8 @@ impl State {
         self.offset = 0;
         self.total = None;
         self.etag = None;
+        self.expected_crc = None;
+        self.crc = 0;
         self.restarts = self.restarts.saturating_add(1);
     }
 }
@@ -248,9 +278,28 @@ where
             Outcome::Single(response) => first = response,
         }
     }
+    let mut fresh = true;
     loop {
+        if !fresh
+            && storage::expires_within(&url, options.resign_margin, SystemTime::now())
+            && attempts.try_resign()
+        {
+            tracing::info!("the signed URL is about to expire; resolving the descriptor again");
+            url = signed_url(&resolve().await?)?;
+        }
+        fresh = false;
         let before = state.offset;
-        let result = attempt(http, &url, &part, &mut state, &reporter, first.take()).await;
+        let watchdog = Watchdog::new(options.stall);
+        let result = attempt(
+            http,
+            &url,
+            &part,
+            &mut state,
+            &reporter,
+            first.take(),
+            &watchdog,
+        )
+        .await;
         if state.offset > before {
             attempts.progressed();
         }
@@ -268,6 +317,7 @@ where
             Next::Resign => {
                 tracing::info!(error = %e, "storage refused the signed URL; resolving the descriptor again");
                 url = signed_url(&resolve().await?)?;
+                fresh = true;
             }
             Next::Retry(delay) => {
                 tracing::info!(error = %e, offset = state.offset, ?delay, "the download broke off; resuming");
@@ -308,8 +358,10 @@ fn exists_error(dest: &Path) -> Error {
 
 /// One GET: from the start, or from `state.offset` with a `Range` (pinned to the ETag
 /// when the server sent a strong one). A server that answers a resume with the whole
-/// object, a range that does not start where asked or a different size, or 412 (the
-/// object changed) makes the download start again, in this same attempt.
+/// object, a range that does not start where asked or a different size, another
+/// CRC32C, or 412 (the object changed) makes the download start again, in this same
+/// attempt. The bytes are counted by `watchdog`, which abandons a stalled attempt; the
+/// CRC32C is computed as they are written and checked once the last one is in.
 async fn attempt(
     http: &reqwest::Client,
     url: &SignedUrl,
@@ -317,6 +369,7 @@ async fn attempt(
     state: &mut State,
     reporter: &Reporter,
     mut first: Option<reqwest::Response>,
+    watchdog: &Watchdog,
 ) -> Result<(), Error> {
     let response = loop {
         let resuming = state.offset > 0;
@@ -331,13 +384,14 @@ async fn attempt(
                         request = request.header(IF_MATCH, tag.clone());
                     }
                 }
-                request
-                    .send()
-                    .await
-                    .map_err(|e| storage::transport(GET, e))?
+                tokio::select! {
+                    sent = request.send() => sent.map_err(|e| storage::transport(GET, e))?,
+                    () = watchdog.tripped() => return Err(watchdog.error(GET)),
+                }
             }
         };
         let status = response.status();
+        let crc = storage::x_goog_crc32c(response.headers());
         if status == StatusCode::OK {
             if resuming {
                 tracing::info!("storage ignored the range; starting again");
@@ -349,6 +403,7 @@ async fn attempt(
                 .get(ETAG)
                 .filter(|tag| !tag.as_bytes().starts_with(b"W/"))
                 .cloned();
+            state.expected_crc = crc;
             break response;
         }
         if resuming && status == StatusCode::PARTIAL_CONTENT {
@@ -357,11 +412,18 @@ async fn attempt(
                 .get(CONTENT_RANGE)
                 .and_then(|v| v.to_str().ok())
                 .and_then(content_range);
+            let same_crc = match (state.expected_crc, crc) {
+                (Some(known), Some(now)) => known == now,
+                _ => true,
+            };
             match range {
                 Some((start, total))
-                    if start == state.offset && state.total.is_none_or(|t| t == total) =>
+                    if start == state.offset
+                        && state.total.is_none_or(|t| t == total)
+                        && same_crc =>
                 {
                     state.total = Some(total);
+                    state.expected_crc = state.expected_crc.or(crc);
                     state.resumes = state.resumes.saturating_add(1);
                     break response;
                 }
@@ -381,18 +443,35 @@ async fn attempt(
     };
     reporter.set(0, state.offset, state.total);
     let file = part.file.try_clone().map_err(|e| storage::io(GET, e))?;
+    let body = Body {
+        file,
+        offset: state.offset,
+        crc: state.crc,
+    };
     let (written, failure) =
-        write_on_blocking_thread(response.bytes_stream(), file, state.offset, |n| {
+        write_on_blocking_thread(response.bytes_stream(), body, watchdog, |n| {
             reporter.add(0, n)
         })
         .await;
-    state.offset = state
-        .offset
-        .saturating_add(written.map_err(|e| storage::io(GET, e))?);
+    let (written, crc) = written.map_err(|e| storage::io(GET, e))?;
+    state.offset = state.offset.saturating_add(written);
+    state.crc = crc;
     if let Some(e) = failure
         && state.total != Some(state.offset)
     {
-        return Err(storage::transport(GET, e));
+        return Err(e);
+    }
+    if state.total.is_none_or(|total| total == state.offset)
+        && let Some(expected) = state.expected_crc
+        && expected != state.crc
+    {
+        return Err(Error::Integrity {
+            operation: GET.into(),
+            algorithm: "crc32c".into(),
+            expected: storage::crc32c_text(expected),
+            actual: storage::crc32c_text(state.crc),
+            bytes: state.offset,
+        });
     }
     match state.total {
         Some(total) if state.offset < total => Err(storage::io(
@@ -497,51 +576,74 @@ const BATCH: usize = 1 << 20;
 /// How many such buffers exist; the reader waits for one when all are in flight.
 const BUFFERS: usize = 4;
 
-/// Writes a body's chunks to `file` from `offset` on (cutting what was after it), on one
-/// blocking writer thread through [`BUFFERS`] recycled buffers of [`BATCH`] bytes (the
-/// tuned path of the repository's examples, see BENCHMARKS.md: batching spares the writer
-/// thread's wake-ups, copying lets hyper reuse its read buffer). Returns the bytes
-/// written, or the file's error, and the body's error if it broke off: what arrived
-/// before the break is written.
-async fn write_on_blocking_thread(
-    body: impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>>,
+/// Where a body's bytes go: `file` from `offset` on, continuing `crc` (the CRC32C of the
+/// file's first `offset` bytes).
+struct Body {
     file: std::fs::File,
     offset: u64,
+    crc: u32,
+}
+
+/// Writes a body's chunks to the file from its offset on (cutting what was after it), on
+/// one blocking writer thread through [`BUFFERS`] recycled buffers of [`BATCH`] bytes (the
+/// tuned path of the repository's examples, see BENCHMARKS.md: batching spares the writer
+/// thread's wake-ups, copying lets hyper reuse its read buffer), which also continues the
+/// CRC32C over each buffer it writes (no second pass). Returns the bytes written and the
+/// CRC32C of the file's bytes so far, or the file's error, and the error the body broke
+/// off with (or the watchdog's, once the stream stalled): what arrived before the break
+/// is written.
+async fn write_on_blocking_thread(
+    body: impl futures_util::Stream<Item = reqwest::Result<bytes::Bytes>>,
+    out: Body,
+    watchdog: &Watchdog,
     arrived: impl Fn(u64),
-) -> (std::io::Result<u64>, Option<reqwest::Error>) {
+) -> (std::io::Result<(u64, u32)>, Option<Error>) {
     let (full_tx, mut full_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(BUFFERS);
     let (empty_tx, mut empty_rx) = tokio::sync::mpsc::channel::<Vec<u8>>(BUFFERS);
     for _ in 0..BUFFERS {
         // Cannot fail: the channel has room for every buffer and its receiver is alive.
         let _ = empty_tx.try_send(Vec::with_capacity(BATCH));
     }
-    let writer = tokio::task::spawn_blocking(move || -> std::io::Result<u64> {
+    let writer = tokio::task::spawn_blocking(move || -> std::io::Result<(u64, u32)> {
         use std::io::{Seek, SeekFrom, Write};
-        let mut out = file;
+        let Body {
+            file: mut out,
+            offset,
+            mut crc,
+        } = out;
         out.set_len(offset)?;
         out.seek(SeekFrom::Start(offset))?;
         let mut written = 0u64;
         while let Some(mut buffer) = full_rx.blocking_recv() {
             out.write_all(&buffer)?;
+            crc = crc32c::crc32c_append(crc, &buffer);
             written = written.saturating_add(buffer.len() as u64);
             buffer.clear();
             // Fails only once the reader is gone (its future was dropped).
             let _ = empty_tx.try_send(buffer);
         }
-        Ok(written)
+        Ok((written, crc))
     });
     let mut body = std::pin::pin!(body);
     let mut buffer = Vec::new();
     let mut failure = None;
     'read: loop {
-        let chunk = match body.next().await {
+        let next = tokio::select! {
+            next = body.next() => next,
+            () = watchdog.tripped() => {
+                failure = Some(watchdog.error(GET));
+                break;
+            }
+        };
+        let chunk = match next {
             Some(Ok(chunk)) => chunk,
             Some(Err(e)) => {
-                failure = Some(e);
+                failure = Some(storage::transport(GET, e));
                 break;
             }
             None => break,
         };
+        watchdog.moved(chunk.len() as u64);
         arrived(chunk.len() as u64);
         let mut rest = &chunk[..];
         while !rest.is_empty() {
@@ -573,7 +675,8 @@ async fn write_on_blocking_thread(
 
 #[cfg(test)]
 mod tests {
-    use super::{BUFFERS, content_range, write_on_blocking_thread};
+    use super::{BUFFERS, Body, content_range, write_on_blocking_thread};
+    use crate::stall::{StallProtection, Watchdog};
 
     /// A disk that fails while the body keeps coming ends the write with the disk's error;
     /// nothing waits forever on the failed writer.
@@ -589,7 +692,16 @@ mod tests {
         );
         let (written, failure) = tokio::time::timeout(
             std::time::Duration::from_secs(30),
-            write_on_blocking_thread(body, file, 0, |_| {}),
+            write_on_blocking_thread(
+                body,
+                Body {
+                    file,
+                    offset: 0,
+                    crc: 0,
+                },
+                &Watchdog::new(StallProtection::default()),
+                |_| {},
+            ),
         )
         .await
         .expect("the write gave up instead of hanging");

@@ -35,20 +35,33 @@
 //!   became.
 //! * [`download_asset`] / [`download_clip`] / [`download_descriptor`]: the GET streams
 //!   into a temporary file beside the destination, its length is checked against
-//!   `Content-Length` / `Content-Range`, then it is renamed into place: a failed or
-//!   cancelled download never leaves a partial file at the destination, and an existing
-//!   file is replaced only with [`DownloadOptions::overwrite`]. An object larger than
+//!   `Content-Length` / `Content-Range` and, when storage sends the object's
+//!   `x-goog-hash`, its CRC32C (computed as the bytes are written, continued over
+//!   resumes: no second pass; a mismatch is [`geopera::Error::Integrity`]), then it is
+//!   renamed into place: a failed or cancelled download never leaves a partial file at
+//!   the destination, and an existing file is replaced only with
+//!   [`DownloadOptions::overwrite`]. An object larger than
 //!   [`DownloadOptions::part_size`] comes in parts over up to
 //!   [`DownloadOptions::connections`] connections at once (object stores cap each
 //!   connection), each part a `Range` request pinned to the object's ETag, written at its
 //!   offset, retried and resumed on its own; their CRC32Cs combine into the object's,
 //!   checked against storage's `x-goog-hash` when it sends one.
+//! * Integrity of uploads, opt-in: [`UploadOptions::checksum`] sends each file's CRC32C
+//!   in `x-goog-hash`, so storage refuses (400 `BadDigest`) a body that differs from the
+//!   file as it was read.
 //! * Reliability: a transient storage failure (dropped connection, 408, 429, 5xx) is
 //!   repeated under the client's [`geopera::RetryPolicy`] — a PUT is sent again, a
 //!   download resumes with a `Range` request from the last byte written (pinned with
 //!   `If-Match` to the ETag when the server sent one; a server that answers with anything
 //!   but the asked range makes it start again). A 403 (an expired or rejected signature)
-//!   signs the file again, or resolves the descriptor again, a bounded number of times.
+//!   signs the file again, or resolves the descriptor again, a bounded number of times;
+//!   so does a repeated attempt whose URL (Google Cloud Storage's V4 format: its
+//!   `X-Goog-Date` plus `X-Goog-Expires`) would expire within
+//!   [`DEFAULT_RESIGN_MARGIN`] (see `resign_margin` on the options), without waiting
+//!   for the 403.
+//! * [`StallProtection`], on by default: an attempt that moves fewer than 1 byte/s over
+//!   20 s (configurable) is abandoned and retried — a download resumes — as
+//!   aws-sdk-rust's stalled-stream protection does.
 //! * [`Progress`]: a sink called at most every [`progress::REPORT_INTERVAL`] and once at
 //!   the end; [`NoProgress`] is the default, [`progress::from_fn`] makes one of a
 //!   closure, and `progress::Indicatif` (feature `indicatif`) drives a progress bar.
@@ -65,7 +78,8 @@
 //!
 //! Every error is a [`geopera::Error`]: storage's answers are `UnexpectedStatus` and its
 //! broken connections `Transport`, with the operation `storage.put` or `storage.get`;
-//! local files' errors are `Io`. None of them shows a signed URL's query.
+//! a stalled attempt, once retries are spent, and local files' errors are `Io`; bytes
+//! that do not match their checksum `Integrity`. None of them shows a signed URL's query.
 
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -76,13 +90,15 @@ pub mod blocking;
 mod download;
 mod parallel;
 pub mod progress;
+mod stall;
 mod storage;
 mod upload;
 
 pub use download::{Download, DownloadOptions, download_asset, download_clip, download_descriptor};
 pub use parallel::{DEFAULT_CONNECTIONS, DEFAULT_PART_SIZE};
 pub use progress::{NoProgress, Progress, ProgressEvent};
-pub use storage::content_type_for;
+pub use stall::{DEFAULT_MIN_THROUGHPUT, DEFAULT_STALL_GRACE, StallProtection};
+pub use storage::{DEFAULT_RESIGN_MARGIN, content_type_for};
 pub use upload::{
     DEFAULT_CONCURRENCY, DEFAULT_MAX_SIGNATURES, UploadOptions, UploadResult, UploadedFile,
     put_file, upload_file, upload_files,

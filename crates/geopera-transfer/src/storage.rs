@@ -1,12 +1,70 @@
 //! What uploads and downloads share: storage errors as `geopera::Error`, the retry
-//! decision for one failed storage request, and content types by file extension.
+//! decision for one failed storage request, `x-goog-hash` CRC32C values, signed URLs'
+//! expiry, and content types by file extension.
 
 use std::borrow::Cow;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use geopera::models::SignedUrl;
 use geopera::reqwest;
+use geopera::reqwest::header::HeaderMap;
 use geopera::{BodySnippet, Error, Redacted, RetryPolicy, TransportKind};
+
+/// How long before its expiry a signed URL is signed again by default, before a transfer
+/// (or a resumed part of one) starts with it.
+pub const DEFAULT_RESIGN_MARGIN: Duration = Duration::from_secs(60);
+
+/// The header Google Cloud Storage carries object checksums in.
+pub(crate) const X_GOOG_HASH: &str = "x-goog-hash";
+
+/// `crc` as `x-goog-hash` writes it: base64 of its big-endian bytes.
+pub(crate) fn crc32c_text(crc: u32) -> String {
+    STANDARD.encode(crc.to_be_bytes())
+}
+
+/// The CRC32C in a response's `x-goog-hash` headers (one header listing several
+/// checksums, or one header each), if one is there and readable.
+pub(crate) fn x_goog_crc32c(headers: &HeaderMap) -> Option<u32> {
+    headers
+        .get_all(X_GOOG_HASH)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|entry| entry.trim().split_once('='))
+        .find(|(name, _)| name.trim().eq_ignore_ascii_case("crc32c"))
+        .and_then(|(_, value)| STANDARD.decode(value.trim()).ok())
+        .and_then(|bytes| <[u8; 4]>::try_from(bytes).ok())
+        .map(u32::from_be_bytes)
+}
+
+/// When a signed URL in Google Cloud Storage's V4 format expires: `X-Goog-Date` plus
+/// `X-Goog-Expires`. `None` for a URL without them (another store's, or unreadable).
+pub(crate) fn url_expiry(url: &SignedUrl) -> Option<SystemTime> {
+    let parsed = reqwest::Url::parse(url.expose()).ok()?;
+    let mut date = None;
+    let mut expires = None;
+    for (name, value) in parsed.query_pairs() {
+        if name.eq_ignore_ascii_case("X-Goog-Date") {
+            date = chrono::NaiveDateTime::parse_from_str(&value, "%Y%m%dT%H%M%SZ").ok();
+        } else if name.eq_ignore_ascii_case("X-Goog-Expires") {
+            expires = value.parse::<u64>().ok();
+        }
+    }
+    let signed = u64::try_from(date?.and_utc().timestamp()).ok()?;
+    SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(signed.checked_add(expires?)?))
+}
+
+/// Whether `url` expires less than `margin` after `now` (or already has).
+pub(crate) fn expires_within(url: &SignedUrl, margin: Duration, now: SystemTime) -> bool {
+    url_expiry(url).is_some_and(|expiry| {
+        expiry
+            .duration_since(now)
+            .map_or(true, |left| left < margin)
+    })
+}
 
 /// The step name of a PUT to a signed upload URL, in errors.
 pub(crate) const PUT: &str = "storage.put";
@@ -95,6 +153,16 @@ impl Attempts {
         self.signatures
     }
 
+    /// Takes one signature from the budget for signing again ahead of an expiry: `false`
+    /// (keep the URL) when the budget is spent.
+    pub(crate) fn try_resign(&mut self) -> bool {
+        if self.signatures < self.max_signatures {
+            self.signatures = self.signatures.saturating_add(1);
+            return true;
+        }
+        false
+    }
+
     /// An attempt moved bytes forward: the next failure starts a fresh count.
     pub(crate) fn progressed(&mut self) {
         self.attempt = 1;
@@ -102,8 +170,8 @@ impl Attempts {
     }
 
     /// The verdict on `e`: a 403 is a stale or rejected signature, signed again while
-    /// the budget lasts; a transport failure, 408, 429 and 5xx are repeated under the
-    /// policy (after `Retry-After` when sent); anything else is final.
+    /// the budget lasts; a transport failure, a stalled attempt, 408, 429 and 5xx are
+    /// repeated under the policy (after `Retry-After` when sent); anything else is final.
     pub(crate) fn next(&mut self, e: &Error) -> Next {
         let code = e.status_code();
         if code == Some(403) {
@@ -113,7 +181,10 @@ impl Attempts {
             }
             return Next::Fail;
         }
+        let stalled =
+            matches!(e, Error::Io { source, .. } if source.kind() == std::io::ErrorKind::TimedOut);
         let transient = matches!(e, Error::Transport { .. })
+            || stalled
             || code.is_some_and(|c| c == 408 || c == 429 || (500..600).contains(&c));
         if !transient {
             return Next::Fail;
@@ -191,6 +262,62 @@ mod tests {
     }
 
     #[test]
+    fn crc32c_is_read_from_x_goog_hash_in_either_layout() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(x_goog_crc32c(&headers), None);
+        headers.insert(
+            X_GOOG_HASH,
+            "crc32c=4waSgw==,md5=JfnnlDI7RTiF9RgfG2JNCw=="
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(x_goog_crc32c(&headers), Some(0xE306_9283));
+        let mut two = HeaderMap::new();
+        two.append(X_GOOG_HASH, "md5=JfnnlDI7RTiF9RgfG2JNCw==".parse().unwrap());
+        two.append(X_GOOG_HASH, "CRC32C=4waSgw==".parse().unwrap());
+        assert_eq!(x_goog_crc32c(&two), Some(0xE306_9283));
+        let mut bad = HeaderMap::new();
+        bad.insert(X_GOOG_HASH, "crc32c=AAAA".parse().unwrap());
+        assert_eq!(x_goog_crc32c(&bad), None, "three bytes is no CRC32C");
+        assert_eq!(crc32c_text(0xE306_9283), "4waSgw==");
+    }
+
+    #[test]
+    fn a_urls_expiry_is_its_date_plus_its_lifetime() {
+        let url = SignedUrl::new(
+            "http://h/o?X-Goog-Algorithm=GOOG4-HMAC-SHA256&X-Goog-Date=20231114T221320Z&X-Goog-Expires=900&X-Goog-Signature=ab",
+        );
+        let expiry = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000 + 900);
+        assert_eq!(url_expiry(&url), Some(expiry));
+        let margin = Duration::from_secs(60);
+        assert!(!expires_within(
+            &url,
+            margin,
+            expiry - Duration::from_secs(61)
+        ));
+        assert!(expires_within(
+            &url,
+            margin,
+            expiry - Duration::from_secs(59)
+        ));
+        assert!(expires_within(
+            &url,
+            margin,
+            expiry + Duration::from_secs(1)
+        ));
+        for other in [
+            "http://h/o?X-Amz-Date=20231114T221320Z&X-Amz-Expires=900",
+            "http://h/o?X-Goog-Date=yesterday&X-Goog-Expires=900",
+            "http://h/o?X-Goog-Date=20231114T221320Z",
+            "not a url",
+        ] {
+            let url = SignedUrl::new(other);
+            assert_eq!(url_expiry(&url), None, "{other}");
+            assert!(!expires_within(&url, margin, expiry), "{other}");
+        }
+    }
+
+    #[test]
     fn forbidden_resigns_within_budget_and_5xx_retries_under_the_policy() {
         let policy = RetryPolicy::default()
             .with_max_attempts(2)
@@ -204,5 +331,9 @@ mod tests {
         a.progressed();
         assert_eq!(a.next(&status_error(500)), Next::Retry(Duration::ZERO));
         assert_eq!(a.next(&status_error(404)), Next::Fail);
+        let mut b = Attempts::new(RetryPolicy::default(), 2);
+        assert!(b.try_resign());
+        assert!(!b.try_resign(), "the budget is spent");
+        assert_eq!(b.signatures(), 2);
     }
 }

@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use futures_util::{StreamExt, TryStreamExt};
 use geopera::models::{Completion, SignedUrl, UploadInitiate};
@@ -12,7 +13,8 @@ use geopera::{Error, Geopera, reqwest};
 use tokio::sync::Mutex;
 
 use crate::progress::{FileProgress, NoProgress, Progress, Reporter};
-use crate::storage::{self, Attempts, Next, PUT};
+use crate::stall::{StallProtection, Watchdog};
+use crate::storage::{self, Attempts, DEFAULT_RESIGN_MARGIN, Next, PUT};
 
 /// How many files are PUT at once by default.
 pub const DEFAULT_CONCURRENCY: usize = 4;
@@ -28,6 +30,9 @@ pub struct UploadOptions {
     target_item: Option<(String, Option<String>)>,
     concurrency: usize,
     max_signatures: u32,
+    resign_margin: Duration,
+    stall: StallProtection,
+    checksum: bool,
     api_progress: bool,
     progress: Arc<dyn Progress>,
 }
@@ -39,6 +44,9 @@ impl Default for UploadOptions {
             target_item: None,
             concurrency: DEFAULT_CONCURRENCY,
             max_signatures: DEFAULT_MAX_SIGNATURES,
+            resign_margin: DEFAULT_RESIGN_MARGIN,
+            stall: StallProtection::default(),
+            checksum: false,
             api_progress: false,
             progress: Arc::new(NoProgress),
         }
@@ -52,6 +60,9 @@ impl std::fmt::Debug for UploadOptions {
             .field("target_item", &self.target_item)
             .field("concurrency", &self.concurrency)
             .field("max_signatures", &self.max_signatures)
+            .field("resign_margin", &self.resign_margin)
+            .field("stall", &self.stall)
+            .field("checksum", &self.checksum)
             .field("api_progress", &self.api_progress)
             .finish_non_exhaustive()
     }
@@ -86,6 +97,32 @@ impl UploadOptions {
     /// URL) signs the file again until this many were used (at least 1).
     pub fn max_signatures(mut self, signatures: u32) -> UploadOptions {
         self.max_signatures = signatures.max(1);
+        self
+    }
+
+    /// How close to its expiry (read from `X-Goog-Date` + `X-Goog-Expires`) a signed URL
+    /// may be when a repeated PUT would start with it: closer, and the file is signed again
+    /// first (within [`max_signatures`](Self::max_signatures)) instead of waiting for a
+    /// 403. Default [`DEFAULT_RESIGN_MARGIN`].
+    pub fn resign_margin(mut self, margin: Duration) -> UploadOptions {
+        self.resign_margin = margin;
+        self
+    }
+
+    /// When a PUT counts as stalled and is abandoned, to be sent again (default: fewer
+    /// than 1 byte/s over 20 s, the wait for storage's answer included; see
+    /// [`StallProtection`]).
+    pub fn stall_protection(mut self, protection: StallProtection) -> UploadOptions {
+        self.stall = protection;
+        self
+    }
+
+    /// Verifies each upload end to end (default: off): the file's CRC32C is computed
+    /// before its PUT (one extra read of the file) and sent as `x-goog-hash`, so storage
+    /// refuses (400 `BadDigest`) a body that differs from what was read, e.g. a file
+    /// changed while it was sent.
+    pub fn checksum(mut self, yes: bool) -> UploadOptions {
+        self.checksum = yes;
         self
     }
 
@@ -194,6 +231,9 @@ pub async fn upload_files<P: AsRef<Path>>(
         reporter: reporter.clone(),
         sign_lock: &sign_lock,
         max_signatures: options.max_signatures,
+        resign_margin: options.resign_margin,
+        stall: options.stall,
+        checksum: options.checksum,
         api_progress: options.api_progress.then_some(&uploaded),
     };
     let transfers = futures_util::stream::iter(files.iter().enumerate())
@@ -337,6 +377,9 @@ struct Context<'a> {
     /// known (`Done::signed_at`): it counts the files signed so far.
     sign_lock: &'a Mutex<usize>,
     max_signatures: u32,
+    resign_margin: Duration,
+    stall: StallProtection,
+    checksum: bool,
     /// With `api_progress`: the bytes of the files PUT so far, locked while reported so
     /// the platform sees them grow.
     api_progress: Option<&'a Mutex<u64>>,
@@ -381,10 +424,29 @@ impl Context<'_> {
             self.client.client.retry_policy().clone(),
             self.max_signatures,
         );
+        let crc = match self.checksum {
+            true => Some(file_crc32c(file).await.map_err(|e| ("transfer", e))?),
+            false => None,
+        };
+        let mut fresh = true;
         loop {
+            if !fresh
+                && storage::expires_within(&url, self.resign_margin, SystemTime::now())
+                && attempts.try_resign()
+            {
+                tracing::info!(file = %file.file_name, "the signed URL is about to expire; signing again");
+                url = self.sign(file).await.map_err(|e| ("sign", e))?.0;
+            }
+            fresh = false;
             self.reporter.set(index, 0, Some(file.bytes));
             let reporter = self.reporter.clone();
-            let e = match put(http, &url, file, move |n| reporter.add(index, n)).await {
+            let watchdog = Arc::new(Watchdog::new(self.stall));
+            let counted = watchdog.clone();
+            let sent = move |n| {
+                counted.moved(n);
+                reporter.add(index, n)
+            };
+            let e = match put(http, &url, file, crc, &watchdog, sent).await {
                 Ok(()) => {
                     self.report_put(file.bytes).await;
                     return Ok(Done {
@@ -400,6 +462,7 @@ impl Context<'_> {
                 Next::Resign => {
                     tracing::info!(file = %file.file_name, error = %e, "storage refused the signed URL; signing again");
                     url = self.sign(file).await.map_err(|e| ("sign", e))?.0;
+                    fresh = true;
                 }
                 Next::Retry(delay) => {
                     tracing::info!(file = %file.file_name, error = %e, ?delay, "repeating the PUT");
@@ -431,15 +494,57 @@ pub async fn put_file(
         content_type: content_type.to_owned(),
         bytes: meta.len(),
     };
-    put(client.client.http_client(), url, &file, |_| {}).await?;
+    // The default stalled-stream protection, as every transfer of this crate has.
+    let watchdog = Watchdog::new(StallProtection::default());
+    put(
+        client.client.http_client(),
+        url,
+        &file,
+        None,
+        &watchdog,
+        |_| {},
+    )
+    .await?;
     Ok(file.bytes)
 }
 
 /// The size of each read from disk handed to the connection.
 const CHUNK: usize = 256 * 1024;
 
+/// The CRC32C of `file`'s first `file.bytes` bytes, read on the blocking pool in
+/// [`CHUNK`]s; a file that became shorter fails.
+async fn file_crc32c(file: &Planned) -> Result<u32, Error> {
+    let path = file.path.clone();
+    let len = file.bytes;
+    tokio::task::spawn_blocking(move || -> std::io::Result<u32> {
+        use std::io::Read;
+        let mut handle = std::fs::File::open(&path)?.take(len);
+        let mut buffer = vec![0u8; CHUNK];
+        let (mut crc, mut read) = (0u32, 0u64);
+        loop {
+            let n = handle.read(&mut buffer)?;
+            if n == 0 {
+                break;
+            }
+            crc = crc32c::crc32c_append(crc, buffer.get(..n).unwrap_or_default());
+            read = read.saturating_add(n as u64);
+        }
+        if read < len {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the file became shorter than when the upload started",
+            ));
+        }
+        Ok(crc)
+    })
+    .await
+    .unwrap_or_else(|joined| Err(std::io::Error::other(joined)))
+    .map_err(|e| storage::io(PUT, with_path(e, &file.path)))
+}
+
 /// PUTs `file` to `url`, streamed from disk in [`CHUNK`]s (constant memory whatever the
-/// size), calling `sent` with each chunk's length as it is handed over.
+/// size), calling `sent` with each chunk's length as it is handed over; with `crc`, it is
+/// declared in `x-goog-hash` for storage to check. `watchdog` abandons a stalled PUT.
 ///
 /// Each chunk is read with `std::fs` on the blocking pool straight into the buffer that is
 /// sent (the tuned path of the repository's examples, see BENCHMARKS.md). The body is
@@ -449,6 +554,8 @@ async fn put(
     http: &reqwest::Client,
     url: &SignedUrl,
     file: &Planned,
+    crc: Option<u32>,
+    watchdog: &Watchdog,
     sent: impl Fn(u64) + Send + Sync + 'static,
 ) -> Result<(), Error> {
     let handle =
@@ -488,14 +595,22 @@ async fn put(
             }
         }
     });
-    let response = http
+    let mut request = http
         .put(url.expose())
         .header("content-type", &file.content_type)
-        .header("content-length", len)
-        .body(reqwest::Body::wrap_stream(stream))
-        .send()
-        .await
-        .map_err(|e| storage::transport(PUT, e))?;
+        .header("content-length", len);
+    if let Some(crc) = crc {
+        request = request.header(
+            storage::X_GOOG_HASH,
+            format!("crc32c={}", storage::crc32c_text(crc)),
+        );
+    }
+    let response = tokio::select! {
+        sent = request.body(reqwest::Body::wrap_stream(stream)).send() => {
+            sent.map_err(|e| storage::transport(PUT, e))?
+        }
+        () = watchdog.tripped() => return Err(watchdog.error(PUT)),
+    };
     if !response.status().is_success() {
         return Err(storage::status(PUT, response).await);
     }
