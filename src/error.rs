@@ -104,19 +104,19 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The bytes that arrived from storage do not match the checksum storage gave for the
-    /// object (its `x-goog-hash`): corrupted on the way or spliced from two versions. The
-    /// companion crate `geopera-transfer` checks every download's CRC32C as it streams,
-    /// and removes what it wrote.
-    #[error("{}", redact::text(&format!("{operation}: {algorithm} mismatch after {bytes} bytes: storage announced {expected}, the bytes give {actual}")))]
+    /// object (the CRC32C in its `x-goog-hash`): corrupted on the way or spliced from two
+    /// versions. The companion crate `geopera-transfer` checks every download's CRC32C as
+    /// it streams, and removes what it wrote.
+    #[error("{}", redact::text(&format!("{operation}: {algorithm} mismatch after {bytes} bytes: storage announced {expected:08x}, the bytes give {actual:08x}")))]
     Integrity {
         /// The step, e.g. `storage.get`.
         operation: Cow<'static, str>,
-        /// The checksum compared, e.g. `crc32c`.
-        algorithm: Cow<'static, str>,
-        /// What storage announced, as it wrote it (base64 for `x-goog-hash`).
-        expected: String,
-        /// What the bytes give, written the same way.
-        actual: String,
+        /// The checksum compared: `crc32c`.
+        algorithm: &'static str,
+        /// What storage announced.
+        expected: u32,
+        /// What the bytes give.
+        actual: u32,
         /// How many bytes were checked.
         bytes: u64,
     },

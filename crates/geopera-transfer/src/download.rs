@@ -467,9 +467,9 @@ async fn attempt(
     {
         return Err(Error::Integrity {
             operation: GET.into(),
-            algorithm: "crc32c".into(),
-            expected: storage::crc32c_text(expected),
-            actual: storage::crc32c_text(state.crc),
+            algorithm: "crc32c",
+            expected,
+            actual: state.crc,
             bytes: state.offset,
         });
     }
