@@ -2,6 +2,9 @@
 //! scripted loopback server: every download's CRC32C is checked as it streams (resumed
 //! ones included), uploads can declare theirs, a stalled attempt is abandoned and
 //! retried, and a URL about to expire is signed again before a transfer starts with it.
+//!
+//! These are the single-stream path's tests (`connections(1)`, see [`single`]); the
+//! parallel path's are in `parallel.rs`.
 
 mod support;
 
@@ -18,6 +21,12 @@ use geopera_transfer::{
     download_descriptor, upload_file,
 };
 use support::*;
+
+/// Options of one download over one connection: the single-stream path, whatever the
+/// object's size.
+fn single() -> DownloadOptions {
+    DownloadOptions::default().connections(1)
+}
 
 /// Short enough for a test, long enough that a loaded machine moving bytes never trips it.
 fn quick_stall() -> StallProtection {
@@ -52,7 +61,7 @@ async fn a_download_whose_bytes_do_not_match_the_crc32c_fails_and_leaves_nothing
         &client,
         &descriptor(&server.url),
         dir.path("v.tif"),
-        DownloadOptions::default(),
+        single(),
     )
     .await
     .expect_err("a corrupted body");
@@ -120,7 +129,7 @@ async fn the_crc32c_continues_over_a_resumed_body() {
             &client,
             &descriptor(&server.url),
             dir.path("v.tif"),
-            DownloadOptions::default(),
+            single(),
         )
         .await;
         if ok {
@@ -148,15 +157,9 @@ async fn a_download_broken_off_by_the_dev_server_resumes_and_its_crc32c_holds() 
         Fault::new(1, FaultKind::DropAfterBytes(1_000_000)),
     );
     let dir = Scratch::new("integrity-dev-resume");
-    let got = download_asset(
-        &client,
-        "itm_1",
-        "visual",
-        dir.path("v.tif"),
-        DownloadOptions::default(),
-    )
-    .await
-    .expect("download");
+    let got = download_asset(&client, "itm_1", "visual", dir.path("v.tif"), single())
+        .await
+        .expect("download");
     assert_eq!((got.resumes, got.restarts), (1, 0));
     assert!(std::fs::read(dir.path("v.tif")).expect("read") == data);
 }
@@ -179,7 +182,7 @@ async fn a_stalled_download_is_abandoned_and_resumed() {
         "itm_1",
         "visual",
         dir.path("v.tif"),
-        DownloadOptions::default().stall_protection(quick_stall()),
+        single().stall_protection(quick_stall()),
     )
     .await
     .expect("download");
@@ -209,7 +212,7 @@ async fn a_stalled_download_with_protection_disabled_keeps_waiting() {
     let dir = Scratch::new("stall-disabled");
     let (tx, rx) = tokio::sync::oneshot::channel();
     let tx = Mutex::new(Some(tx));
-    let options = DownloadOptions::default()
+    let options = single()
         .stall_protection(StallProtection::disabled())
         .progress(from_fn(move |e: &ProgressEvent<'_>| {
             if e.bytes > 0
@@ -357,7 +360,7 @@ async fn a_resume_with_a_url_about_to_expire_signs_again_first() {
             "itm_1",
             "visual",
             dir.path("v.tif"),
-            DownloadOptions::default().resign_margin(margin),
+            single().resign_margin(margin),
         )
         .await
         .expect("download");
@@ -423,14 +426,9 @@ async fn gcs_style_urls_print_without_their_query_and_still_work() {
         "{shown}"
     );
     let dir = Scratch::new("gcs-url");
-    let got = download_descriptor(
-        &client,
-        &descriptor,
-        dir.path("v.tif"),
-        DownloadOptions::default(),
-    )
-    .await
-    .expect("download");
+    let got = download_descriptor(&client, &descriptor, dir.path("v.tif"), single())
+        .await
+        .expect("download");
     assert_eq!(got.bytes, 3);
 }
 
@@ -453,7 +451,7 @@ async fn an_object_replaced_between_a_break_and_its_resume_is_downloaded_again_w
     let state = server.state().clone();
     let replacement = new.clone();
     let replaced = Mutex::new(false);
-    let options = DownloadOptions::default().progress(from_fn(move |e: &ProgressEvent<'_>| {
+    let options = single().progress(from_fn(move |e: &ProgressEvent<'_>| {
         let mut replaced = replaced.lock().expect("lock");
         if e.bytes > 0 && !*replaced {
             state
