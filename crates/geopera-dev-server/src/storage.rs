@@ -567,39 +567,54 @@ fn precondition(parts: &Parts, etag: &str) -> Option<Response> {
     None
 }
 
-/// `chunks` until `fault.after()` bytes have passed (the last chunk cut to fit), then an
-/// error that makes the server close the connection, or nothing ever again.
+/// `chunks` until `fault.after()` bytes have passed (the chunk that crosses the limit cut
+/// to fit), then an error that makes the server close the connection, or nothing ever
+/// again. The fault strikes only with more of the body to come: a body no longer than the
+/// limit ends as usual.
 fn faulty(
     chunks: impl Stream<Item = io::Result<Bytes>> + Send + 'static,
     fault: BodyFault,
 ) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
+    /// Where the faulty body stands.
+    enum Step {
+        /// Below the limit: pass chunks on.
+        Passing(u64),
+        /// At the limit with more to come: strike on the next poll.
+        Strike,
+        /// Struck (dropped): the stream is over.
+        Done,
+    }
     let limit = fault.after();
     futures_util::stream::unfold(
-        (Box::pin(chunks), 0u64, false),
-        move |(mut chunks, passed, struck)| async move {
-            if struck {
-                return None;
-            }
-            // The end of a body no longer than the limit is the end: nothing strikes.
-            let next = chunks.next().await?;
-            if passed >= limit {
-                if let BodyFault::StallAfter(_) = fault {
-                    std::future::pending::<()>().await;
+        (Box::pin(chunks), Step::Passing(0)),
+        move |(mut chunks, step)| async move {
+            let passed = match step {
+                Step::Done => return None,
+                Step::Strike => {
+                    if let BodyFault::StallAfter(_) = fault {
+                        std::future::pending::<()>().await;
+                    }
+                    let cut = io::Error::new(
+                        io::ErrorKind::ConnectionAborted,
+                        "injected fault: the connection was dropped mid-body",
+                    );
+                    return Some((Err(cut), (chunks, Step::Done)));
                 }
-                let cut = io::Error::new(
-                    io::ErrorKind::ConnectionAborted,
-                    "injected fault: the connection was dropped mid-body",
-                );
-                return Some((Err(cut), (chunks, passed, true)));
-            }
-            match next {
+                Step::Passing(passed) => passed,
+            };
+            // The end of a body no longer than the limit is the end: nothing strikes.
+            match chunks.next().await? {
                 Ok(mut chunk) => {
                     let room = usize::try_from(limit.saturating_sub(passed)).unwrap_or(usize::MAX);
-                    chunk.truncate(room);
+                    if chunk.len() > room {
+                        // The limit falls inside this chunk: send what fits, then strike.
+                        chunk.truncate(room);
+                        return Some((Ok(chunk), (chunks, Step::Strike)));
+                    }
                     let passed = passed.saturating_add(chunk.len() as u64);
-                    Some((Ok(chunk), (chunks, passed, false)))
+                    Some((Ok(chunk), (chunks, Step::Passing(passed))))
                 }
-                Err(err) => Some((Err(err), (chunks, passed, true))),
+                Err(err) => Some((Err(err), (chunks, Step::Done))),
             }
         },
     )

@@ -446,6 +446,29 @@ async fn a_get_stalled_after_n_bytes_sends_them_then_nothing() {
     assert_eq!(drain(h.get(&url).await).await, (bytes, false));
 }
 
+/// The limit falling inside the body's last chunk (objects are read in 512 KiB chunks)
+/// still stalls: the chunk is cut there and nothing follows, not even the end.
+#[tokio::test]
+async fn a_stall_inside_the_last_chunk_still_stalls() {
+    let h = Harness::start().await;
+    let (url, bytes) = object(&h, 600_000).await;
+    h.server.state().inject(
+        FaultTarget::ObjectGet,
+        Fault::new(1, FaultKind::StallAfterBytes(550_000)),
+    );
+    let mut response = h.get(&url).await;
+    assert_eq!(response.status(), 200);
+    let mut got = Vec::new();
+    while got.len() < 550_000 {
+        let chunk = response.chunk().await.expect("body").expect("more bytes");
+        got.extend_from_slice(&chunk);
+    }
+    assert_eq!(got, bytes[..550_000]);
+    // Only bounds the check: a stalled body never sends the next byte, nor its end.
+    let next = tokio::time::timeout(Duration::from_millis(300), response.chunk()).await;
+    assert!(next.is_err(), "nothing more arrives: {next:?}");
+}
+
 #[tokio::test]
 async fn a_put_dropped_or_stalled_mid_body_stores_nothing() {
     let h = Harness::start().await;
