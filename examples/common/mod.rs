@@ -52,7 +52,9 @@ pub async fn connect() -> Result<Env, BoxError> {
     })
 }
 
-/// Where a synchronous example runs: [`Env`] with the blocking client.
+/// Where a synchronous example runs: [`Env`] with the blocking client. (Every crate
+/// that includes this file names its blocking feature `blocking`.)
+#[cfg(feature = "blocking")]
 pub struct BlockingEnv {
     /// The synchronous fluent client.
     pub client: geopera::blocking::Geopera,
@@ -66,6 +68,7 @@ pub struct BlockingEnv {
 
 /// [`connect`] for a plain `fn main`. The dev server needs an async runtime, so it runs on
 /// one of its own thread, as a synchronous program's server would be elsewhere.
+#[cfg(feature = "blocking")]
 pub fn connect_blocking() -> Result<BlockingEnv, BoxError> {
     if std::env::var("GEOPERA_API_TOKEN").is_ok_and(|t| !t.trim().is_empty()) {
         let client = geopera::blocking::Geopera::from_env()?;
