@@ -252,6 +252,8 @@ where
             connections: options.connections,
             max_signatures: options.max_signatures,
             policy: client.client.retry_policy().clone(),
+            stall: options.stall,
+            resign_margin: options.resign_margin,
         };
         match parallel::download(
             http,

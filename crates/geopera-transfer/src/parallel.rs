@@ -14,6 +14,7 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use futures_util::{StreamExt, TryStreamExt};
 use geopera::models::{Descriptor, SignedUrl};
@@ -22,6 +23,7 @@ use geopera::reqwest::{self, StatusCode};
 use geopera::{Error, RetryPolicy};
 
 use crate::progress::Reporter;
+use crate::stall::{StallProtection, Watchdog};
 use crate::storage::{self, Attempts, GET, Next};
 
 /// The part size of a parallel download by default; objects larger than one part are
@@ -47,6 +49,13 @@ pub(crate) struct Plan {
     pub(crate) max_signatures: u32,
     /// The client's, for each part's retries.
     pub(crate) policy: RetryPolicy,
+    /// Watches every attempt of every part (and the first request): a stalled one is
+    /// abandoned and resumed from its last byte.
+    pub(crate) stall: StallProtection,
+    /// How close to its expiry the signed URL may be when a part repeats a request:
+    /// closer, and it is signed again first (once for all parts, within
+    /// `max_signatures`).
+    pub(crate) resign_margin: Duration,
 }
 
 /// What the parallel path did.
@@ -223,8 +232,25 @@ where
         if self.used.load(Ordering::SeqCst) >= self.max {
             return Err(refused);
         }
-        self.used.fetch_add(1, Ordering::SeqCst);
         tracing::info!(error = %refused, "storage refused the signed URL; resolving the descriptor again");
+        self.replace(seen).await
+    }
+
+    /// Signs again ahead of the expiry of generation `seen`, unless another part already
+    /// did; with the budget spent, the URL is kept (storage may still take it).
+    async fn resign_ahead(&self, seen: u32) -> Result<(), Error> {
+        let _one_at_a_time = self.signing.lock().await;
+        if self.url().1 != seen || self.used.load(Ordering::SeqCst) >= self.max {
+            return Ok(());
+        }
+        tracing::info!("the signed URL is about to expire; resolving the descriptor again");
+        self.replace(seen).await
+    }
+
+    /// Resolves the descriptor again for generation `seen`'s successor (the caller holds
+    /// `signing`).
+    async fn replace(&self, seen: u32) -> Result<(), Error> {
+        self.used.fetch_add(1, Ordering::SeqCst);
         let url = crate::download::signed_url(&(self.resolve)().await?)?;
         let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
         *current = (url, seen.wrapping_add(1));
@@ -239,6 +265,8 @@ struct Round<'a, F> {
     file: &'a std::fs::File,
     reporter: &'a Reporter,
     policy: &'a RetryPolicy,
+    stall: StallProtection,
+    resign_margin: Duration,
     etag: Option<HeaderValue>,
     total: u64,
     resumes: &'a AtomicU32,
@@ -271,13 +299,18 @@ where
             let request = http
                 .get(url.expose())
                 .header(RANGE, format!("bytes=0-{}", part_size - 1));
-            let e = match request.send().await {
+            let watchdog = Watchdog::new(plan.stall);
+            let sent = tokio::select! {
+                sent = request.send() => sent.map_err(|e| storage::transport(GET, e)),
+                () = watchdog.tripped() => Err(watchdog.error(GET)),
+            };
+            let e = match sent {
                 Ok(response) if response.status().is_success() => break response,
                 Ok(response) if response.status() == StatusCode::RANGE_NOT_SATISFIABLE => {
                     return Ok(Outcome::Single(None));
                 }
                 Ok(response) => storage::status(GET, response).await,
-                Err(e) => storage::transport(GET, e),
+                Err(e) => e,
             };
             match attempts.next(&e) {
                 Next::Resign => *url = crate::download::signed_url(&resolve().await?)?,
@@ -316,6 +349,8 @@ where
             file,
             reporter,
             policy,
+            stall: plan.stall,
+            resign_margin: plan.resign_margin,
             etag,
             total,
             resumes: &resumes,
@@ -398,9 +433,18 @@ where
     let mut writer = PartWriter::new(round.file)?;
     let mut at = start;
     let mut crc = 0u32;
+    let mut repeat = false;
     loop {
+        if repeat {
+            let (url, generation) = round.signer.url();
+            if storage::expires_within(&url, round.resign_margin, SystemTime::now()) {
+                round.signer.resign_ahead(generation).await?;
+            }
+        }
+        repeat = true;
         let (url, generation) = round.signer.url();
         let before = at;
+        let watchdog = Watchdog::new(round.stall);
         let result = part_attempt(
             round,
             &url,
@@ -409,6 +453,7 @@ where
             &mut at,
             stop,
             &mut crc,
+            &watchdog,
         )
         .await;
         if at > before {
@@ -427,7 +472,12 @@ where
             Err(PartError::Failed(e)) => e,
         };
         let next = match &e {
-            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::UnexpectedEof => {
+            Error::Io { source, .. }
+                if matches!(
+                    source.kind(),
+                    std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::TimedOut
+                ) =>
+            {
                 attempts.retry(&e)
             }
             Error::Io { .. } => Next::Fail,
@@ -447,7 +497,9 @@ where
     }
 }
 
-/// One request for `[at, stop)` (or the probe's response), its body written at `at`.
+/// One request for `[at, stop)` (or the probe's response), its body written at `at`;
+/// `watchdog` abandons it once it stalls (what arrived before is kept).
+#[allow(clippy::too_many_arguments)] // one attempt's state, threaded through the loop
 async fn part_attempt<F>(
     round: &Round<'_, F>,
     url: &SignedUrl,
@@ -456,6 +508,7 @@ async fn part_attempt<F>(
     at: &mut u64,
     stop: u64,
     crc: &mut u32,
+    watchdog: &Watchdog,
 ) -> Result<(), PartError> {
     let response = match first.take() {
         Some(response) => response,
@@ -467,10 +520,10 @@ async fn part_attempt<F>(
             if let Some(tag) = &round.etag {
                 request = request.header(IF_MATCH, tag.clone());
             }
-            let response = request
-                .send()
-                .await
-                .map_err(|e| storage::transport(GET, e))?;
+            let response = tokio::select! {
+                sent = request.send() => sent.map_err(|e| storage::transport(GET, e))?,
+                () = watchdog.tripped() => return Err(watchdog.error(GET).into()),
+            };
             let status = response.status();
             if status == StatusCode::PRECONDITION_FAILED {
                 return Err(PartError::Changed);
@@ -496,14 +549,23 @@ async fn part_attempt<F>(
     };
     let mut body = response.bytes_stream();
     let mut failure = None;
-    while let Some(chunk) = body.next().await {
-        let chunk = match chunk {
-            Ok(chunk) => chunk,
-            Err(e) => {
-                failure = Some(e);
+    loop {
+        let next = tokio::select! {
+            next = body.next() => next,
+            () = watchdog.tripped() => {
+                failure = Some(watchdog.error(GET));
                 break;
             }
         };
+        let chunk = match next {
+            Some(Ok(chunk)) => chunk,
+            Some(Err(e)) => {
+                failure = Some(storage::transport(GET, e));
+                break;
+            }
+            None => break,
+        };
+        watchdog.moved(chunk.len() as u64);
         let room = usize::try_from(stop.saturating_sub(*at)).unwrap_or(usize::MAX);
         let bytes = chunk.get(..room.min(chunk.len())).unwrap_or_default();
         if bytes.len() < chunk.len() {
@@ -520,11 +582,7 @@ async fn part_attempt<F>(
     }
     writer.flush().await?;
     if *at < stop {
-        return Err(match failure {
-            Some(e) => storage::transport(GET, e),
-            None => short(*at, stop),
-        }
-        .into());
+        return Err(failure.unwrap_or_else(|| short(*at, stop)).into());
     }
     Ok(())
 }

@@ -3,8 +3,9 @@
 //! ones included), uploads can declare theirs, a stalled attempt is abandoned and
 //! retried, and a URL about to expire is signed again before a transfer starts with it.
 //!
-//! These are the single-stream path's tests (`connections(1)`, see [`single`]); the
-//! parallel path's are in `parallel.rs`.
+//! Most run on the single-stream path (`connections(1)`, see [`single`]); the stall and
+//! early re-sign tests run on both paths ([`both_paths`]), and the rest of the parallel
+//! path's tests are in `parallel.rs`.
 
 mod support;
 
@@ -164,32 +165,55 @@ async fn a_download_broken_off_by_the_dev_server_resumes_and_its_crc32c_holds() 
     assert!(std::fs::read(dir.path("v.tif")).expect("read") == data);
 }
 
+/// Both download paths: one stream, and parts of 1 MiB over four connections (each part
+/// with its own watchdog and its own resumes). The dev server's body faults strike only
+/// with more of the body to come (it reads objects in 512 KiB chunks), so a part holds
+/// two chunks.
+fn both_paths() -> [(&'static str, DownloadOptions); 2] {
+    [
+        ("single stream", DownloadOptions::default().connections(1)),
+        (
+            "parallel parts",
+            DownloadOptions::default()
+                .part_size(1024 * 1024)
+                .connections(4),
+        ),
+    ]
+}
+
 #[tokio::test]
 async fn a_stalled_download_is_abandoned_and_resumed() {
-    let (server, client) = dev().await;
-    let data = bytes(2 * 1024 * 1024, 24);
-    server
-        .state()
-        .add_item("itm_1", PROJECT, "visual", &data, "image/tiff")
-        .expect("seed");
-    server.state().inject(
-        FaultTarget::ObjectGet,
-        Fault::new(1, FaultKind::StallAfterBytes(700_000)),
-    );
-    let dir = Scratch::new("stall-download");
-    let got = download_asset(
-        &client,
-        "itm_1",
-        "visual",
-        dir.path("v.tif"),
-        single().stall_protection(quick_stall()),
-    )
-    .await
-    .expect("download");
-    assert!(got.resumes >= 1, "{got:?}");
-    assert_eq!(got.restarts, 0);
-    assert!(std::fs::read(dir.path("v.tif")).expect("read") == data);
-    assert!(server.state().calls("storage.get") >= 2);
+    for (path, options) in both_paths() {
+        let (server, client) = dev().await;
+        let data = bytes(3 * 1024 * 1024, 24);
+        server
+            .state()
+            .add_item("itm_1", PROJECT, "visual", &data, "image/tiff")
+            .expect("seed");
+        // Within the first request's body on either path.
+        server.state().inject(
+            FaultTarget::ObjectGet,
+            Fault::new(1, FaultKind::StallAfterBytes(100_000)),
+        );
+        let dir = Scratch::new("stall-download");
+        let download = download_asset(
+            &client,
+            "itm_1",
+            "visual",
+            dir.path("v.tif"),
+            options.stall_protection(quick_stall()),
+        );
+        // Bounds the check only: an unwatched stall would hold the download forever.
+        let got = tokio::time::timeout(Duration::from_secs(60), download)
+            .await
+            .unwrap_or_else(|_| panic!("{path}: nothing abandoned the stalled attempt"))
+            .expect("download");
+        assert_eq!((got.resumes, got.restarts), (1, 0), "{path}: {got:?}");
+        assert!(
+            std::fs::read(dir.path("v.tif")).expect("read") == data,
+            "{path}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -336,40 +360,51 @@ async fn an_upload_with_its_crc32c_declared_is_stored() {
 
 /// A resumed GET whose URL is within the margin of its expiry resolves the descriptor
 /// again first: with a margin longer than the URLs' lifetime, the resume after a broken
-/// body uses a second URL though storage never refused the first.
+/// body uses a second URL though storage never refused the first. On the parallel path
+/// the broken part signs again for every part, once.
 #[tokio::test]
 async fn a_resume_with_a_url_about_to_expire_signs_again_first() {
-    let (server, client) = dev().await;
-    let data = bytes(2 * 1024 * 1024, 29);
-    server
-        .state()
-        .add_item("itm_1", PROJECT, "visual", &data, "image/tiff")
-        .expect("seed");
-    for (margin, signatures) in [
-        (Duration::from_secs(3_600), 2),
-        (Duration::from_secs(60), 1),
-    ] {
-        server.state().inject(
-            FaultTarget::ObjectGet,
-            Fault::new(1, FaultKind::DropAfterBytes(500_000)),
-        );
-        let before = server.state().calls("items.asset.download");
-        let dir = Scratch::new("expiry-download");
-        let got = download_asset(
-            &client,
-            "itm_1",
-            "visual",
-            dir.path("v.tif"),
-            single().resign_margin(margin),
-        )
-        .await
-        .expect("download");
-        assert_eq!((got.resumes, got.signatures), (1, signatures), "{margin:?}");
-        assert_eq!(
-            server.state().calls("items.asset.download") - before,
-            u64::from(signatures)
-        );
-        assert!(std::fs::read(dir.path("v.tif")).expect("read") == data);
+    for (path, options) in both_paths() {
+        let (server, client) = dev().await;
+        let data = bytes(3 * 1024 * 1024, 29);
+        server
+            .state()
+            .add_item("itm_1", PROJECT, "visual", &data, "image/tiff")
+            .expect("seed");
+        for (margin, signatures) in [
+            (Duration::from_secs(3_600), 2),
+            (Duration::from_secs(60), 1),
+        ] {
+            server.state().inject(
+                FaultTarget::ObjectGet,
+                Fault::new(1, FaultKind::DropAfterBytes(500_000)),
+            );
+            let before = server.state().calls("items.asset.download");
+            let dir = Scratch::new("expiry-download");
+            let got = download_asset(
+                &client,
+                "itm_1",
+                "visual",
+                dir.path("v.tif"),
+                options.clone().resign_margin(margin),
+            )
+            .await
+            .expect("download");
+            assert_eq!(
+                (got.resumes, got.signatures),
+                (1, signatures),
+                "{path}, {margin:?}"
+            );
+            assert_eq!(
+                server.state().calls("items.asset.download") - before,
+                u64::from(signatures),
+                "{path}, {margin:?}"
+            );
+            assert!(
+                std::fs::read(dir.path("v.tif")).expect("read") == data,
+                "{path}"
+            );
+        }
     }
 }
 
