@@ -131,6 +131,11 @@ pub struct Download {
     pub restarts: u32,
     /// How many signed URLs it used (more than 1 after a 403).
     pub signatures: u32,
+    /// The object's CRC32C (Castagnoli), when storage stated one in `x-goog-hash`: the
+    /// bytes written were checked against it (a mismatch fails the download with
+    /// [`geopera::Error::Integrity`]). On the parallel path it is the parts' CRC32Cs
+    /// combined. `None` when storage sent none (only the length was checked).
+    pub crc32c: Option<u32>,
 }
 
 /// Downloads asset `asset_id` of item `item_id` (`items.asset.download`) to `dest`.
@@ -275,6 +280,7 @@ where
                     resumes: done.resumes,
                     restarts: done.restarts,
                     signatures: done.signatures,
+                    crc32c: done.crc32c,
                 });
             }
             Outcome::Single(response) => first = response,
@@ -336,6 +342,8 @@ where
         resumes: state.resumes,
         restarts: state.restarts,
         signatures: attempts.signatures(),
+        // Checked against the bytes in `attempt` once the last one was in.
+        crc32c: state.expected_crc.map(|_| state.crc),
     })
 }
 

@@ -75,9 +75,8 @@ pub(crate) struct Summary {
     pub(crate) resumes: u32,
     pub(crate) restarts: u32,
     pub(crate) signatures: u32,
-    /// The object's CRC32C, from its parts'.
-    #[allow(dead_code)] // not reported yet: the seam for `Download` to carry it
-    pub(crate) crc32c: u32,
+    /// The object's CRC32C, from its parts', when storage stated one (and it matched).
+    pub(crate) crc32c: Option<u32>,
 }
 
 /// One part's CRC32C over `len` bytes: the parts of an object, in order, combine into
@@ -380,16 +379,20 @@ where
                 if let Some(expected) = expected
                     && expected != crc
                 {
-                    return Err(invalid(format!(
-                        "CRC32C mismatch: storage states {expected:08x}, the bytes give {crc:08x}"
-                    )));
+                    return Err(Error::Integrity {
+                        operation: GET.into(),
+                        algorithm: "crc32c",
+                        expected,
+                        actual: crc,
+                        bytes: total,
+                    });
                 }
                 return Ok(Outcome::Done(Summary {
                     bytes: total,
                     resumes: resumes.load(Ordering::SeqCst),
                     restarts,
                     signatures,
-                    crc32c: crc,
+                    crc32c: expected.map(|_| crc),
                 }));
             }
             Err(PartError::Failed(e)) => return Err(e),

@@ -297,6 +297,7 @@ async fn a_part_cut_off_mid_way_resumes_from_its_last_byte_pinned_to_the_etag() 
     .expect("download");
     assert_eq!((got.bytes, got.resumes, got.restarts), (300_000, 1, 0));
     assert!(std::fs::read(dir.path("r.tif")).expect("read") == data);
+    assert_eq!(got.crc32c, None, "storage stated no CRC32C");
     let requests = server.requests.lock().expect("lock").clone();
     let resumed = format!("range: bytes={}-{}\r\n", 2 * PART + 10_000, 3 * PART - 1);
     let resume = requests
@@ -316,7 +317,7 @@ async fn the_parts_crc32c_is_checked_against_x_goog_hash() {
     let server = ranged(data.clone(), &right, None).await;
     let client = offline_client(quick_retries());
     let dir = Scratch::new("parallel-crc");
-    download_descriptor(
+    let got = download_descriptor(
         &client,
         &descriptor(&server.url),
         dir.path("ok.tif"),
@@ -325,9 +326,14 @@ async fn the_parts_crc32c_is_checked_against_x_goog_hash() {
     .await
     .expect("a matching CRC32C");
     assert!(std::fs::read(dir.path("ok.tif")).expect("read") == data);
+    assert_eq!(
+        got.crc32c,
+        Some(crc32c(&data)),
+        "the parts' CRC32Cs combined"
+    );
 
     let wrong = goog_hash(crc32c(&data) ^ 1);
-    let server = ranged(data, &wrong, None).await;
+    let server = ranged(data.clone(), &wrong, None).await;
     let e = download_descriptor(
         &client,
         &descriptor(&server.url),
@@ -336,7 +342,20 @@ async fn the_parts_crc32c_is_checked_against_x_goog_hash() {
     )
     .await
     .expect_err("a CRC32C mismatch");
-    assert!(e.to_string().contains("CRC32C"), "{e}");
+    // The same error as the single stream's.
+    match e {
+        geopera::Error::Integrity {
+            algorithm,
+            expected,
+            actual,
+            bytes,
+            ..
+        } => assert_eq!(
+            (algorithm, expected, actual, bytes),
+            ("crc32c", crc32c(&data) ^ 1, crc32c(&data), 300_000)
+        ),
+        other => panic!("not an integrity error: {other:?}"),
+    }
     assert_eq!(dir.listing(), ["ok.tif"]);
 }
 

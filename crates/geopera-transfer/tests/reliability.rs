@@ -216,6 +216,39 @@ async fn a_stalled_download_is_abandoned_and_resumed() {
     }
 }
 
+/// `Download::crc32c` is the object's, on both paths (the parallel one combines its
+/// parts'), resumed or not.
+#[tokio::test]
+async fn a_download_reports_the_objects_crc32c() {
+    for (path, options) in both_paths() {
+        let (server, client) = dev().await;
+        let data = bytes(3 * 1024 * 1024 + 11, 33);
+        server
+            .state()
+            .add_item("itm_1", PROJECT, "visual", &data, "image/tiff")
+            .expect("seed");
+        for fault in [None, Some(FaultKind::DropAfterBytes(500_000))] {
+            if let Some(kind) = fault.clone() {
+                server
+                    .state()
+                    .inject(FaultTarget::ObjectGet, Fault::new(1, kind));
+            }
+            let dir = Scratch::new("crc-reported");
+            let got = download_asset(
+                &client,
+                "itm_1",
+                "visual",
+                dir.path("v.tif"),
+                options.clone(),
+            )
+            .await
+            .expect("download");
+            assert_eq!(got.resumes, u32::from(fault.is_some()), "{path}");
+            assert_eq!(got.crc32c, Some(crc32c::crc32c(&data)), "{path}, {fault:?}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_stalled_download_with_protection_disabled_keeps_waiting() {
     let (server, client) = dev().await;
