@@ -45,7 +45,8 @@
 //!   [`DownloadOptions::connections`] connections at once (object stores cap each
 //!   connection), each part a `Range` request pinned to the object's ETag, written at its
 //!   offset, retried and resumed on its own; their CRC32Cs combine into the object's,
-//!   checked against storage's `x-goog-hash` when it sends one.
+//!   checked against storage's `x-goog-hash` when it sends one. [`Download::crc32c`]
+//!   reports the checked CRC32C.
 //! * Integrity of uploads, opt-in: [`UploadOptions::checksum`] sends each file's CRC32C
 //!   in `x-goog-hash`, so storage refuses (400 `BadDigest`) a body that differs from the
 //!   file as it was read.
@@ -60,8 +61,9 @@
 //!   [`DEFAULT_RESIGN_MARGIN`] (see `resign_margin` on the options), without waiting
 //!   for the 403.
 //! * [`StallProtection`], on by default: an attempt that moves fewer than 1 byte/s over
-//!   20 s (configurable) is abandoned and retried — a download resumes — as
-//!   aws-sdk-rust's stalled-stream protection does.
+//!   20 s (configurable) is abandoned and retried — a download resumes, each part of a
+//!   parallel download on its own — as aws-sdk-rust's stalled-stream protection does.
+//!   Parallel parts also sign again ahead of the URL's expiry, once for all parts.
 //! * [`Progress`]: a sink called at most every [`progress::REPORT_INTERVAL`] and once at
 //!   the end; [`NoProgress`] is the default, [`progress::from_fn`] makes one of a
 //!   closure, and `progress::Indicatif` (feature `indicatif`) drives a progress bar.
@@ -73,8 +75,10 @@
 //!   `geopera::blocking::Geopera` and running on its runtime.
 //!
 //! The crate's examples (`cargo run -p geopera-transfer --example many_files`, `download`,
-//! `large_file` with `--features indicatif`, `blocking_transfers` with `--features
-//! blocking`) run against the embedded dev server unless `GEOPERA_API_TOKEN` is set.
+//! `resume` (a connection dropped half way), `parallel_download` (one connection against
+//! several under a per-connection bandwidth cap), `large_file` with `--features
+//! indicatif`, `blocking_transfers` with `--features blocking`) run against the embedded
+//! dev server unless `GEOPERA_API_TOKEN` is set.
 //!
 //! Every error is a [`geopera::Error`]: storage's answers are `UnexpectedStatus` and its
 //! broken connections `Transport`, with the operation `storage.put` or `storage.get`;

@@ -3,8 +3,10 @@
 //! part is then fetched in parts over several connections at once, each a `Range` request
 //! pinned to that ETag with `If-Match`, written at its offset in the temporary file.
 //!
-//! Each part is retried and resumed on its own (from its last byte written); a 403 signs
-//! the URL again for every part; a part the server answers for another version of the
+//! Each part is retried and resumed on its own (from its last byte written), each
+//! attempt watched by a [`Watchdog`] (a stalled part is abandoned and resumed); a 403,
+//! or a part about to repeat a request with a URL within `resign_margin` of its expiry,
+//! signs the URL again for every part; a part the server answers for another version of the
 //! object (412, another ETag, another size) starts the whole download again, so versions
 //! are never spliced. Memory stays at about two [`BATCH`] buffers per connection.
 //!
