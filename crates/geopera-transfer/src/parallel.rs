@@ -438,6 +438,8 @@ where
     let mut writer = PartWriter::new(round.file)?;
     let mut at = start;
     let mut crc = 0u32;
+    // Whether the next request repeats one (the first of a part, or the first after a
+    // 403, starts with the URL as it is).
     let mut repeat = false;
     loop {
         if repeat {
@@ -446,7 +448,6 @@ where
                 round.signer.resign_ahead(generation).await?;
             }
         }
-        repeat = true;
         let (url, generation) = round.signer.url();
         let before = at;
         let watchdog = Watchdog::new(round.stall);
@@ -488,6 +489,8 @@ where
             Error::Io { .. } => Next::Fail,
             _ => attempts.next(&e),
         };
+        // A URL just signed again after a 403 is not checked against its expiry.
+        repeat = !matches!(next, Next::Resign);
         match next {
             Next::Resign => round.signer.resign(generation, e).await?,
             Next::Retry(delay) => {

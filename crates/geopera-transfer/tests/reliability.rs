@@ -441,6 +441,56 @@ async fn a_resume_with_a_url_about_to_expire_signs_again_first() {
     }
 }
 
+/// A part that was just signed again after a 403 starts its next request with the new
+/// URL: it is not signed a third time for being within the margin (here longer than
+/// any URL's lifetime), as the single stream spends one signature on a 403 too.
+#[tokio::test]
+async fn a_part_signed_again_after_a_403_is_not_signed_again_ahead_of_expiry() {
+    for (path, options) in both_paths() {
+        let (server, client) = dev().await;
+        let data = bytes(3 * 1024 * 1024, 34);
+        server
+            .state()
+            .add_item("itm_1", PROJECT, "visual", &data, "image/tiff")
+            .expect("seed");
+        // The first GET breaks off after 500,000 bytes; the second (another part, or the
+        // single stream's resume) is refused. Which part gets the 403 varies: the count
+        // below holds either way.
+        server.state().inject(
+            FaultTarget::ObjectGet,
+            Fault::new(1, FaultKind::DropAfterBytes(500_000)),
+        );
+        server.state().inject(
+            FaultTarget::ObjectGet,
+            Fault::new(
+                1,
+                FaultKind::Status {
+                    status: 403,
+                    retry_after: None,
+                },
+            ),
+        );
+        let dir = Scratch::new("resign-after-403");
+        let got = download_asset(
+            &client,
+            "itm_1",
+            "visual",
+            dir.path("v.tif"),
+            options
+                .resign_margin(Duration::from_secs(3_600))
+                .max_signatures(10),
+        )
+        .await
+        .expect("download");
+        // One signature ahead of the resume's expiry, one after the 403, none more.
+        assert_eq!(got.signatures, 3, "{path}: {got:?}");
+        assert!(
+            std::fs::read(dir.path("v.tif")).expect("read") == data,
+            "{path}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_repeated_put_with_a_url_about_to_expire_signs_again_first() {
     let (server, client) = dev().await;
