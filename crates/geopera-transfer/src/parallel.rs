@@ -108,45 +108,6 @@ impl PartCrc {
     }
 }
 
-/// The CRC32C storage states in `x-goog-hash` (`crc32c=<base64 of 4 big-endian bytes>`,
-/// in one header with `md5=…` or on its own), if any.
-pub(crate) fn expected_crc32c(headers: &HeaderMap) -> Option<u32> {
-    headers
-        .get_all("x-goog-hash")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .find_map(|item| item.trim().strip_prefix("crc32c="))
-        .and_then(decode_crc)
-}
-
-/// Four bytes from their 8-character standard base64 form (`AAAAAA==`).
-fn decode_crc(text: &str) -> Option<u32> {
-    fn sextet(c: u8) -> Option<u32> {
-        Some(u32::from(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        }))
-    }
-    let bytes = text.trim().as_bytes();
-    let (digits, pad) = bytes.split_at_checked(6)?;
-    if pad != b"==" {
-        return None;
-    }
-    let bits = digits
-        .iter()
-        .try_fold(0u64, |acc, &c| Some((acc << 6) | u64::from(sextet(c)?)))?;
-    // 36 bits: 32 of the value, then 4 that must be zero.
-    if bits & 0xF != 0 {
-        return None;
-    }
-    u32::try_from(bits >> 4).ok()
-}
-
 /// `bytes <start>-<end>/<total>` → `(start, end, total)`, end inclusive; `None` for
 /// anything else.
 fn byte_range(value: &HeaderValue) -> Option<(u64, u64, u64)> {
@@ -329,7 +290,7 @@ where
             ));
         };
         let etag = strong_etag(probe.headers());
-        let expected = expected_crc32c(probe.headers());
+        let expected = storage::x_goog_crc32c(probe.headers());
         let signer = Signer {
             resolve,
             current: Mutex::new((url.clone(), 0)),
@@ -728,35 +689,6 @@ mod tests {
         let mut overlap = vec![parts[0], parts[0], parts[1], parts[2]];
         assert_eq!(PartCrc::combine(&mut overlap, 100_000), None, "an overlap");
         assert_eq!(PartCrc::combine(&mut [], 0), Some(0), "the empty object's");
-    }
-
-    #[test]
-    fn the_crc32c_of_x_goog_hash_is_read_from_either_form() {
-        let mut headers = HeaderMap::new();
-        // The check value of "123456789" is 0xE3069283: base64 of e3 06 92 83.
-        headers.insert(
-            "x-goog-hash",
-            HeaderValue::from_static("crc32c=4waSgw==,md5=JdVU1pZ3t1gzp0MDGKMNHg=="),
-        );
-        assert_eq!(expected_crc32c(&headers), Some(0xE306_9283));
-        assert_eq!(crc32c::crc32c(b"123456789"), 0xE306_9283);
-        let mut two = HeaderMap::new();
-        two.append(
-            "x-goog-hash",
-            HeaderValue::from_static("md5=JdVU1pZ3t1gzp0MDGKMNHg=="),
-        );
-        two.append("x-goog-hash", HeaderValue::from_static("crc32c=AAAAAA=="));
-        assert_eq!(expected_crc32c(&two), Some(0));
-        for bad in [
-            "crc32c=4waSgw=",
-            "crc32c=4waSgx==",
-            "crc32c=4wa*gw==",
-            "md5=xyz",
-        ] {
-            let mut h = HeaderMap::new();
-            h.insert("x-goog-hash", HeaderValue::from_static(bad));
-            assert_eq!(expected_crc32c(&h), None, "{bad}");
-        }
     }
 
     #[test]

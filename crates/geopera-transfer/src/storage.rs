@@ -229,6 +229,36 @@ pub fn content_type_for(path: &Path) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use geopera::reqwest::header::HeaderValue;
+
+    #[test]
+    fn x_goog_hash_crc32c_values_are_read_strictly() {
+        let mut headers = HeaderMap::new();
+        // The check value of "123456789" is 0xE3069283: base64 of e3 06 92 83.
+        headers.insert(
+            "x-goog-hash",
+            HeaderValue::from_static("crc32c=4waSgw==,md5=JdVU1pZ3t1gzp0MDGKMNHg=="),
+        );
+        assert_eq!(x_goog_crc32c(&headers), Some(0xE306_9283));
+        assert_eq!(crc32c::crc32c(b"123456789"), 0xE306_9283);
+        let mut two = HeaderMap::new();
+        two.append(
+            "x-goog-hash",
+            HeaderValue::from_static("md5=JdVU1pZ3t1gzp0MDGKMNHg=="),
+        );
+        two.append("x-goog-hash", HeaderValue::from_static("crc32c=AAAAAA=="));
+        assert_eq!(x_goog_crc32c(&two), Some(0));
+        for bad in [
+            "crc32c=4waSgw=",
+            "crc32c=4waSgx==",
+            "crc32c=4wa*gw==",
+            "md5=xyz",
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert("x-goog-hash", HeaderValue::from_static(bad));
+            assert_eq!(x_goog_crc32c(&h), None, "{bad}");
+        }
+    }
 
     #[test]
     fn content_types_follow_the_extension() {
