@@ -69,8 +69,9 @@
 //!   closure, and `progress::Indicatif` (feature `indicatif`) drives a progress bar.
 //!   [`UploadOptions::api_progress`] also reports each finished PUT to
 //!   `uploads.progress`.
-//! * [`put_file`]: the single streamed PUT of a file to a signed URL, for a session you
-//!   run yourself (one attempt).
+//! * [`put_file`] / [`put_reader`]: the single streamed PUT of a file, or of any
+//!   `AsyncRead` of a known length, to a signed URL, for a session you run yourself (one
+//!   attempt).
 //! * `blocking` (feature `blocking`): the same calls for a plain `fn main`, taking a
 //!   `geopera::blocking::Geopera` and running on its runtime.
 //!
@@ -105,5 +106,5 @@ pub use stall::{DEFAULT_MIN_THROUGHPUT, DEFAULT_STALL_GRACE, StallProtection};
 pub use storage::{DEFAULT_RESIGN_MARGIN, content_type_for};
 pub use upload::{
     DEFAULT_CONCURRENCY, DEFAULT_MAX_SIGNATURES, UploadOptions, UploadResult, UploadedFile,
-    put_file, upload_file, upload_files,
+    put_file, put_reader, upload_file, upload_files,
 };

@@ -595,9 +595,115 @@ async fn put(
             }
         }
     });
+    put_body(
+        http,
+        url,
+        &file.content_type,
+        len,
+        crc,
+        watchdog,
+        reqwest::Body::wrap_stream(stream),
+    )
+    .await
+}
+
+/// PUTs `len` bytes from `reader` to a signed upload URL you hold (from
+/// `uploads.signed_url` or [`geopera::UploadSession::sign`]) and returns the bytes sent:
+/// [`put_file`] for any [`AsyncRead`](tokio::io::AsyncRead) — an in-memory buffer, a
+/// decoder, a socket — whose length is known before the PUT (the session was initiated
+/// with it, and storage is sent it as `Content-Length`).
+///
+/// The body is read in chunks of 256 KiB (constant memory) and is exactly `len` bytes:
+/// bytes the reader has beyond `len` are not read, and a reader that ends before `len`
+/// fails the PUT with [`geopera::Error::Io`] of kind
+/// [`UnexpectedEof`](std::io::ErrorKind::UnexpectedEof) (so storage keeps nothing); a
+/// read error is returned as `Io` too. It runs under the default [`StallProtection`].
+///
+/// It is one attempt: no retry and no signing again after a 403, since a reader cannot
+/// be read a second time. To repeat, make a new reader and call it again.
+pub async fn put_reader(
+    client: &Geopera,
+    url: &SignedUrl,
+    reader: impl tokio::io::AsyncRead + Send + 'static,
+    len: u64,
+    content_type: &str,
+) -> Result<u64, Error> {
+    use tokio::io::AsyncReadExt;
+    // The reader's own failure (or early end), kept to be returned instead of the
+    // connection error it causes.
+    let failed: Arc<std::sync::Mutex<Option<std::io::Error>>> = Arc::default();
+    let keep = failed.clone();
+    let stream = futures_util::stream::unfold(Some((Box::pin(reader), len)), move |state| {
+        let keep = keep.clone();
+        async move {
+            let (mut reader, left) = state?; // None: an error ended the stream
+            if left == 0 {
+                return None;
+            }
+            let want = usize::try_from(left.min(CHUNK as u64)).unwrap_or(CHUNK);
+            let mut chunk = bytes::BytesMut::with_capacity(want);
+            let read = async {
+                while chunk.len() < want {
+                    let mut room = (&mut reader).take(want.saturating_sub(chunk.len()) as u64);
+                    if room.read_buf(&mut chunk).await? == 0 {
+                        return Err(std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            "the reader ended before the length given",
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            .await;
+            match read {
+                Ok(()) => {
+                    let n = chunk.len() as u64;
+                    Some((Ok(chunk.freeze()), Some((reader, left.saturating_sub(n)))))
+                }
+                Err(e) => {
+                    let echo = std::io::Error::new(e.kind(), e.to_string());
+                    if let Ok(mut slot) = keep.lock() {
+                        *slot = Some(e);
+                    }
+                    Some((Err(echo), None))
+                }
+            }
+        }
+    });
+    // The default stalled-stream protection, as every transfer of this crate has.
+    let watchdog = Watchdog::new(StallProtection::default());
+    let result = put_body(
+        client.client.http_client(),
+        url,
+        content_type,
+        len,
+        None,
+        &watchdog,
+        reqwest::Body::wrap_stream(stream),
+    )
+    .await;
+    let reader_error = failed.lock().ok().and_then(|mut slot| slot.take());
+    match (result, reader_error) {
+        (_, Some(e)) => Err(storage::io(PUT, e)),
+        (Ok(()), None) => Ok(len),
+        (Err(e), None) => Err(e),
+    }
+}
+
+/// PUTs `body` of `len` bytes to `url` with `content_type`; with `crc`, it is declared
+/// in `x-goog-hash` for storage to check. `watchdog` abandons a stalled PUT.
+async fn put_body(
+    http: &reqwest::Client,
+    url: &SignedUrl,
+    content_type: &str,
+    len: u64,
+    crc: Option<u32>,
+    watchdog: &Watchdog,
+    body: reqwest::Body,
+) -> Result<(), Error> {
     let mut request = http
         .put(url.expose())
-        .header("content-type", &file.content_type)
+        .header("content-type", content_type)
         .header("content-length", len);
     if let Some(crc) = crc {
         request = request.header(
@@ -606,7 +712,7 @@ async fn put(
         );
     }
     let response = tokio::select! {
-        sent = request.body(reqwest::Body::wrap_stream(stream)).send() => {
+        sent = request.body(body).send() => {
             sent.map_err(|e| storage::transport(PUT, e))?
         }
         () = watchdog.tripped() => return Err(watchdog.error(PUT)),

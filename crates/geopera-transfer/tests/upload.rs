@@ -408,3 +408,91 @@ async fn put_file_is_one_streamed_put_into_a_session_you_run() {
         (data.len() as u64, "image/tiff")
     );
 }
+
+/// Every file under the dev server's stored objects.
+fn stored_objects(server: &geopera_dev_server::DevServer) -> usize {
+    fn count(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| match e.file_type() {
+                        Ok(t) if t.is_dir() => count(&e.path()),
+                        Ok(_) => 1,
+                        Err(_) => 0,
+                    })
+                    .sum()
+            })
+            .unwrap_or(0)
+    }
+    count(&server.state().data_dir().join("objects"))
+}
+
+#[tokio::test]
+async fn put_reader_sends_exactly_len_bytes_and_a_short_reader_stores_nothing() {
+    let (server, client) = dev().await;
+    let data = bytes(600_000, 11);
+    let len = data.len() as u64;
+    let session = |len| {
+        client
+            .uploads()
+            .session(geopera::models::UploadInitiate::for_files(PROJECT, [len]))
+    };
+    let before = stored_objects(&server);
+    let first = session(len).await.expect("session");
+
+    // A reader one byte short of the length: the PUT fails and storage keeps nothing.
+    let short = first
+        .sign("short.bin", "application/octet-stream")
+        .await
+        .expect("sign");
+    let reader = std::io::Cursor::new(data[..data.len() - 1].to_vec());
+    let e = geopera_transfer::put_reader(
+        &client,
+        &short.upload_url,
+        reader,
+        len,
+        "application/octet-stream",
+    )
+    .await
+    .expect_err("the reader ended early");
+    assert!(
+        matches!(&e, geopera::Error::Io { source, .. } if source.kind() == std::io::ErrorKind::UnexpectedEof),
+        "{e:?}"
+    );
+    assert_eq!(e.operation(), "storage.put");
+    assert_eq!(stored_objects(&server), before);
+    let e = first.complete().await.expect_err("nothing was stored");
+    assert_eq!(e.status_code(), Some(404), "{e}");
+
+    // A reader with more than the length: exactly `len` bytes are sent.
+    let second = session(len).await.expect("session");
+    let signed = second.sign("scene.tif", "image/tiff").await.expect("sign");
+    let mut longer = data.clone();
+    longer.extend_from_slice(b"not sent");
+    let sent = geopera_transfer::put_reader(
+        &client,
+        &signed.upload_url,
+        std::io::Cursor::new(longer),
+        len,
+        "image/tiff",
+    )
+    .await
+    .expect("put");
+    assert_eq!(sent, len);
+    assert_eq!(stored_objects(&server), before + 1);
+    let done = second.complete().await.expect("complete");
+    let item_id = done.item_ids()[0].to_owned();
+    let dir = Scratch::new("upload-put-reader");
+    let copy = dir.path("copy.tif");
+    geopera_transfer::download_asset(
+        &client,
+        &item_id,
+        "scene",
+        &copy,
+        geopera_transfer::DownloadOptions::default(),
+    )
+    .await
+    .expect("download");
+    assert_eq!(std::fs::read(&copy).expect("read"), data);
+}
