@@ -13,6 +13,7 @@ use geopera::reqwest::header::{CONTENT_RANGE, ETAG, IF_MATCH, RANGE};
 use geopera::reqwest::{self, StatusCode};
 use geopera::{Error, Geopera};
 
+use crate::cancel::{self, Cancel};
 use crate::parallel::{self, DEFAULT_CONNECTIONS, DEFAULT_PART_SIZE, Outcome, Plan};
 use crate::progress::{FileProgress, NoProgress, Progress, Reporter};
 use crate::stall::{StallProtection, Watchdog};
@@ -30,6 +31,7 @@ pub struct DownloadOptions {
     resign_margin: Duration,
     stall: StallProtection,
     progress: Arc<dyn Progress>,
+    cancel: Cancel,
 }
 
 impl Default for DownloadOptions {
@@ -42,6 +44,7 @@ impl Default for DownloadOptions {
             resign_margin: DEFAULT_RESIGN_MARGIN,
             stall: StallProtection::default(),
             progress: Arc::new(NoProgress),
+            cancel: Cancel::default(),
         }
     }
 }
@@ -55,6 +58,7 @@ impl std::fmt::Debug for DownloadOptions {
             .field("part_size", &self.part_size)
             .field("resign_margin", &self.resign_margin)
             .field("stall", &self.stall)
+            .field("cancel_on", &self.cancel.is_set())
             .finish_non_exhaustive()
     }
 }
@@ -112,6 +116,21 @@ impl DownloadOptions {
     /// Where progress is reported (default: nowhere).
     pub fn progress(mut self, sink: impl Progress + 'static) -> DownloadOptions {
         self.progress = Arc::new(sink);
+        self
+    }
+
+    /// Cancels the download when `signal` completes: the GETs in flight stop, the
+    /// temporary file is removed (the destination is left as it was) and the download
+    /// returns [`geopera::Error::Io`] of kind
+    /// [`Interrupted`](std::io::ErrorKind::Interrupted). Any future serves as the token: a
+    /// oneshot receiver (`async { let _ = rx.await; }`), a timer, or `tokio_util`'s
+    /// `CancellationToken::cancelled_owned()`. Dropping the download's future cancels it
+    /// too, without a token.
+    pub fn cancel_on(
+        mut self,
+        signal: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> DownloadOptions {
+        self.cancel = Cancel::on(signal);
         self
     }
 }
@@ -220,7 +239,26 @@ impl State {
     }
 }
 
+/// [`transfer`] raced with the options' cancellation token: cancelled, the transfer is
+/// dropped, and with it the temporary file.
 async fn download<F, Fut>(
+    client: &Geopera,
+    resolve: F,
+    dest: &Path,
+    options: DownloadOptions,
+) -> Result<Download, Error>
+where
+    F: Fn() -> Fut,
+    Fut: IntoFuture<Output = Result<Descriptor, Error>>,
+{
+    let cancel = options.cancel.clone();
+    tokio::select! {
+        done = transfer(client, resolve, dest, options) => done,
+        () = cancel.cancelled() => Err(cancel::cancelled(GET)),
+    }
+}
+
+async fn transfer<F, Fut>(
     client: &Geopera,
     resolve: F,
     dest: &Path,

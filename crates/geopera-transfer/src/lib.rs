@@ -64,6 +64,11 @@
 //!   20 s (configurable) is abandoned and retried — a download resumes, each part of a
 //!   parallel download on its own — as aws-sdk-rust's stalled-stream protection does.
 //!   Parallel parts also sign again ahead of the URL's expiry, once for all parts.
+//! * Cancellation: dropping the future stops a transfer, and so does a token given to
+//!   [`UploadOptions::cancel_on`] / [`DownloadOptions::cancel_on`] (any future, such as
+//!   `tokio_util`'s `CancellationToken::cancelled_owned()`): a cancelled upload fails its
+//!   session with step `abandoned`, releasing the reservation, and a cancelled download
+//!   removes its temporary file.
 //! * [`Progress`]: a sink called at most every [`progress::REPORT_INTERVAL`] and once at
 //!   the end; [`NoProgress`] is the default, [`progress::from_fn`] makes one of a
 //!   closure, and `progress::Indicatif` (feature `indicatif`) drives a progress bar.
@@ -92,6 +97,7 @@
 #[cfg(feature = "blocking")]
 #[cfg_attr(docsrs, doc(cfg(feature = "blocking")))]
 pub mod blocking;
+mod cancel;
 mod download;
 mod parallel;
 pub mod progress;

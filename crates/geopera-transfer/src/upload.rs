@@ -3,6 +3,7 @@
 //! session, and so does dropping the future (through `geopera::UploadSession`).
 
 use std::collections::HashSet;
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -12,6 +13,7 @@ use geopera::models::{Completion, SignedUrl, UploadInitiate};
 use geopera::{Error, Geopera, reqwest};
 use tokio::sync::Mutex;
 
+use crate::cancel::{self, Cancel};
 use crate::progress::{FileProgress, NoProgress, Progress, Reporter};
 use crate::stall::{StallProtection, Watchdog};
 use crate::storage::{self, Attempts, DEFAULT_RESIGN_MARGIN, Next, PUT};
@@ -35,6 +37,7 @@ pub struct UploadOptions {
     checksum: bool,
     api_progress: bool,
     progress: Arc<dyn Progress>,
+    cancel: Cancel,
 }
 
 impl Default for UploadOptions {
@@ -49,6 +52,7 @@ impl Default for UploadOptions {
             checksum: false,
             api_progress: false,
             progress: Arc::new(NoProgress),
+            cancel: Cancel::default(),
         }
     }
 }
@@ -64,6 +68,7 @@ impl std::fmt::Debug for UploadOptions {
             .field("stall", &self.stall)
             .field("checksum", &self.checksum)
             .field("api_progress", &self.api_progress)
+            .field("cancel_on", &self.cancel.is_set())
             .finish_non_exhaustive()
     }
 }
@@ -137,6 +142,19 @@ impl UploadOptions {
     /// Where progress is reported (default: nowhere).
     pub fn progress(mut self, sink: impl Progress + 'static) -> UploadOptions {
         self.progress = Arc::new(sink);
+        self
+    }
+
+    /// Cancels the upload when `signal` completes: the PUTs in flight stop, the session
+    /// is failed with `error_step` `"abandoned"` (awaited, so its reservation is released
+    /// when the call returns) and the upload returns [`geopera::Error::Io`] of kind
+    /// [`Interrupted`](std::io::ErrorKind::Interrupted). A session already completing is
+    /// left to finish. Any future serves as the token: a oneshot receiver
+    /// (`async { let _ = rx.await; }`), a timer, or `tokio_util`'s
+    /// `CancellationToken::cancelled_owned()`. Dropping the upload's future cancels it
+    /// too, without a token (the session is then failed in the background).
+    pub fn cancel_on(mut self, signal: impl Future<Output = ()> + Send + 'static) -> UploadOptions {
+        self.cancel = Cancel::on(signal);
         self
     }
 }
@@ -239,11 +257,20 @@ pub async fn upload_files<P: AsRef<Path>>(
     let transfers = futures_util::stream::iter(files.iter().enumerate())
         .map(|(index, file)| context.transfer(index, file))
         .buffer_unordered(options.concurrency)
-        .try_collect::<Vec<_>>()
-        .await;
+        .try_collect::<Vec<_>>();
+    let transfers = tokio::select! {
+        transfers = transfers => Some(transfers),
+        () = options.cancel.cancelled() => None,
+    };
     let mut done = match transfers {
-        Ok(done) => done,
-        Err((step, e)) => {
+        None => {
+            if let Err(release) = session.fail("the upload was cancelled", "abandoned").await {
+                tracing::warn!(operation = "uploads.fail", error = %release, "releasing a cancelled upload's reservation");
+            }
+            return Err(cancel::cancelled(PUT));
+        }
+        Some(Ok(done)) => done,
+        Some(Err((step, e))) => {
             let message = e.to_string();
             if let Err(release) = session.fail(&message, step).await {
                 tracing::warn!(operation = "uploads.fail", error = %release, "releasing a failed upload's reservation");

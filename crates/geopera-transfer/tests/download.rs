@@ -340,3 +340,41 @@ async fn a_cancelled_download_leaves_nothing() {
     }
     assert!(dir.listing().is_empty(), "{:?}", dir.listing());
 }
+
+#[tokio::test]
+async fn a_download_cancelled_by_its_token_mid_get_leaves_nothing() {
+    let (server, client) = dev().await;
+    let data = bytes(400_000, 15);
+    server
+        .state()
+        .add_item("itm_cancel", PROJECT, "visual", &data, "image/tiff")
+        .expect("seed");
+    // The GET sends a quarter of the object, then holds the connection open.
+    server.state().inject(
+        FaultTarget::ObjectGet,
+        Fault::new(1, FaultKind::StallAfterBytes(100_000)),
+    );
+    let dir = Scratch::new("download-cancel-token");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let tx = Mutex::new(Some(tx));
+    let options = DownloadOptions::default()
+        .progress(from_fn(move |e: &ProgressEvent<'_>| {
+            if e.bytes > 0
+                && let Some(tx) = tx.lock().expect("lock").take()
+            {
+                let _ = tx.send(());
+            }
+        }))
+        .cancel_on(async {
+            let _ = rx.await;
+        });
+    let e = download_asset(&client, "itm_cancel", "visual", dir.path("v.tif"), options)
+        .await
+        .expect_err("cancelled");
+    assert!(
+        matches!(&e, geopera::Error::Io { source, .. } if source.kind() == std::io::ErrorKind::Interrupted),
+        "{e:?}"
+    );
+    assert_eq!(e.operation(), "storage.get");
+    assert!(dir.listing().is_empty(), "{:?}", dir.listing());
+}

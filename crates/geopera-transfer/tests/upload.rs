@@ -496,3 +496,44 @@ async fn put_reader_sends_exactly_len_bytes_and_a_short_reader_stores_nothing() 
     .expect("download");
     assert_eq!(std::fs::read(&copy).expect("read"), data);
 }
+
+#[tokio::test]
+async fn an_upload_cancelled_by_its_token_mid_put_fails_the_session_and_releases_it() {
+    let (server, client) = dev().await;
+    let dir = Scratch::new("upload-cancel-token");
+    let path = dir.path("big.tif");
+    write(&path, &bytes(2 * 1024 * 1024, 12));
+    // Storage reads a part of the body, then stops reading: the PUT stays in flight.
+    server.state().inject(
+        FaultTarget::ObjectPut,
+        Fault::new(1, FaultKind::StallAfterBytes(300_000)),
+    );
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let tx = Mutex::new(Some(tx));
+    let options = UploadOptions::default()
+        .progress(from_fn(move |e: &ProgressEvent<'_>| {
+            if e.bytes > 0
+                && let Some(tx) = tx.lock().expect("lock").take()
+            {
+                let _ = tx.send(());
+            }
+        }))
+        .cancel_on(async {
+            let _ = rx.await;
+        });
+    let e = upload_file(&client, PROJECT, &path, options)
+        .await
+        .expect_err("cancelled");
+    assert!(
+        matches!(&e, geopera::Error::Io { source, .. } if source.kind() == std::io::ErrorKind::Interrupted),
+        "{e:?}"
+    );
+    assert_eq!(e.operation(), "storage.put");
+    // Failed before the call returned, not in the background.
+    assert_eq!(server.state().reserved_bytes(), 0);
+    let session = &server.state().sessions()[0];
+    assert_eq!(session.status, SessionStatus::Failed);
+    assert_eq!(session.error_step.as_deref(), Some("abandoned"));
+    assert_eq!(server.state().calls("uploads.fail"), 1);
+    assert_eq!(server.state().calls("uploads.complete"), 0);
+}
