@@ -73,7 +73,8 @@
 //!   the end; [`NoProgress`] is the default, [`progress::from_fn`] makes one of a
 //!   closure, and `progress::Indicatif` (feature `indicatif`) drives a progress bar.
 //!   [`UploadOptions::api_progress`] also reports each finished PUT to
-//!   `uploads.progress`.
+//!   `uploads.progress`, and [`UploadOptions::api_progress_every`] the bytes sent so far
+//!   at an interval while the PUTs are in flight.
 //! * [`put_file`] / [`put_reader`]: the single streamed PUT of a file, or of any
 //!   `AsyncRead` of a known length, to a signed URL, for a session you run yourself (one
 //!   attempt).

@@ -148,6 +148,16 @@ impl Reporter {
         }
     }
 
+    /// The bytes counted so far over every file.
+    pub(crate) fn bytes(&self) -> u64 {
+        self.state.lock().map_or(0, |state| {
+            state
+                .files
+                .iter()
+                .fold(0u64, |s, f| s.saturating_add(f.bytes))
+        })
+    }
+
     /// The final report.
     pub(crate) fn finish(&self) {
         if let Ok(state) = self.state.lock() {

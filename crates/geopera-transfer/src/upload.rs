@@ -35,7 +35,7 @@ pub struct UploadOptions {
     resign_margin: Duration,
     stall: StallProtection,
     checksum: bool,
-    api_progress: bool,
+    api_progress: ApiProgress,
     progress: Arc<dyn Progress>,
     cancel: Cancel,
 }
@@ -50,7 +50,7 @@ impl Default for UploadOptions {
             resign_margin: DEFAULT_RESIGN_MARGIN,
             stall: StallProtection::default(),
             checksum: false,
-            api_progress: false,
+            api_progress: ApiProgress::Off,
             progress: Arc::new(NoProgress),
             cancel: Cancel::default(),
         }
@@ -133,9 +133,27 @@ impl UploadOptions {
 
     /// Also reports to the platform: after each file's PUT, `uploads.progress` with
     /// `status` `"uploading"` and the bytes of every file PUT so far (default: off). It is
-    /// informational, so a failed report is logged and the upload goes on.
+    /// informational, so a failed report is logged and the upload goes on. It replaces
+    /// [`api_progress_every`](Self::api_progress_every), and `false` turns either off.
     pub fn api_progress(mut self, yes: bool) -> UploadOptions {
-        self.api_progress = yes;
+        self.api_progress = match yes {
+            true => ApiProgress::PerFile,
+            false => ApiProgress::Off,
+        };
+        self
+    }
+
+    /// Also reports to the platform on a clock rather than per file (the seed's
+    /// "reporting progress"): while the PUTs are in flight, at most once every `interval`
+    /// (at least a millisecond), `uploads.progress` with `status` `"uploading"` and the
+    /// bytes handed to storage so far over every file of the session (a repeated PUT
+    /// counts its file again from 0); then once more with every byte after the last PUT
+    /// and before `uploads.complete`. The reports run alongside the PUTs, which never wait
+    /// for one; a report still out when the PUTs end is dropped in favour of the last. It
+    /// is informational, so a failed report is logged and the upload goes on. It replaces
+    /// [`api_progress`](Self::api_progress)'s per-file reports.
+    pub fn api_progress_every(mut self, interval: Duration) -> UploadOptions {
+        self.api_progress = ApiProgress::Every(interval.max(Duration::from_millis(1)));
         self
     }
 
@@ -157,6 +175,16 @@ impl UploadOptions {
         self.cancel = Cancel::on(signal);
         self
     }
+}
+
+/// When an upload reports to `uploads.progress`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ApiProgress {
+    Off,
+    /// After each file's PUT.
+    PerFile,
+    /// On a clock, and once at the end of the PUTs.
+    Every(Duration),
 }
 
 /// What an upload became.
@@ -252,14 +280,24 @@ pub async fn upload_files<P: AsRef<Path>>(
         resign_margin: options.resign_margin,
         stall: options.stall,
         checksum: options.checksum,
-        api_progress: options.api_progress.then_some(&uploaded),
+        api_progress: (options.api_progress == ApiProgress::PerFile).then_some(&uploaded),
     };
     let transfers = futures_util::stream::iter(files.iter().enumerate())
         .map(|(index, file)| context.transfer(index, file))
         .buffer_unordered(options.concurrency)
         .try_collect::<Vec<_>>();
+    let every = match options.api_progress {
+        ApiProgress::Every(interval) => Some(interval),
+        ApiProgress::Off | ApiProgress::PerFile => None,
+    };
+    let reported = async {
+        tokio::select! {
+            transfers = transfers => transfers,
+            never = report_every(client, session.id(), &reporter, every) => match never {},
+        }
+    };
     let transfers = tokio::select! {
-        transfers = transfers => Some(transfers),
+        transfers = reported => Some(transfers),
         () = options.cancel.cancelled() => None,
     };
     let mut done = match transfers {
@@ -278,6 +316,9 @@ pub async fn upload_files<P: AsRef<Path>>(
             return Err(e);
         }
     };
+    if every.is_some() {
+        report_progress(client, session.id(), reporter.bytes()).await;
+    }
     let upload_id = session.id().to_owned();
     let completion = session.complete().await?;
     reporter.finish();
@@ -287,6 +328,37 @@ pub async fn upload_files<P: AsRef<Path>>(
         files: describe(&files, done, &completion, &options),
         completion,
     })
+}
+
+/// Reports the bytes `reporter` counted to `uploads.progress` every `interval`, the first
+/// time one interval from now; never ends (without an interval it does nothing).
+async fn report_every(
+    client: &Geopera,
+    upload_id: &str,
+    reporter: &Reporter,
+    interval: Option<Duration>,
+) -> std::convert::Infallible {
+    let Some(every) = interval else {
+        return std::future::pending().await;
+    };
+    let Some(first) = tokio::time::Instant::now().checked_add(every) else {
+        return std::future::pending().await; // an interval beyond the clock's range
+    };
+    let mut clock = tokio::time::interval_at(first, every);
+    // A slow report pushes the next one back instead of bunching them up.
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        clock.tick().await;
+        report_progress(client, upload_id, reporter.bytes()).await;
+    }
+}
+
+/// One `uploads.progress` report with status `"uploading"`; a failure is only logged.
+async fn report_progress(client: &Geopera, upload_id: &str, bytes: u64) {
+    let input = geopera::models::UploadProgressInput::new(upload_id, "uploading", bytes);
+    if let Err(e) = client.uploads().progress(input).await {
+        tracing::warn!(operation = "uploads.progress", error = %e, "reporting upload progress");
+    }
 }
 
 /// A file to upload, checked before the session starts.
@@ -419,11 +491,7 @@ impl Context<'_> {
         };
         let mut uploaded = uploaded.lock().await;
         *uploaded = uploaded.saturating_add(bytes);
-        let input =
-            geopera::models::UploadProgressInput::new(self.upload_id, "uploading", *uploaded);
-        if let Err(e) = self.client.uploads().progress(input).await {
-            tracing::warn!(operation = "uploads.progress", error = %e, "reporting upload progress");
-        }
+        report_progress(self.client, self.upload_id, *uploaded).await;
     }
 
     async fn sign(&self, file: &Planned) -> Result<(SignedUrl, String), Error> {

@@ -537,3 +537,30 @@ async fn an_upload_cancelled_by_its_token_mid_put_fails_the_session_and_releases
     assert_eq!(server.state().calls("uploads.fail"), 1);
     assert_eq!(server.state().calls("uploads.complete"), 0);
 }
+
+#[tokio::test]
+async fn api_progress_every_reports_while_the_put_is_in_flight_and_once_at_the_end() {
+    // Storage reads 1 MiB/s, so the 512 KiB PUT lasts about half a second.
+    let server = geopera_dev_server::DevServer::start_with(
+        geopera_dev_server::DevConfig::default().storage_bandwidth(1024 * 1024),
+    )
+    .await
+    .expect("dev server");
+    server.state().add_project(PROJECT);
+    let client = server.client_builder().build().expect("client");
+    let dir = Scratch::new("upload-api-progress-every");
+    let path = dir.path("slow.tif");
+    let len = 512 * 1024;
+    write(&path, &bytes(len, 13));
+    let options = UploadOptions::default().api_progress_every(std::time::Duration::from_millis(20));
+    let result = upload_file(&client, PROJECT, &path, options)
+        .await
+        .expect("upload");
+    // At least one report while the PUT was in flight, and the last one at the end.
+    let reports = server.state().calls("uploads.progress");
+    assert!(reports >= 2, "{reports} reports");
+    let session = server.state().session(&result.upload_id).expect("session");
+    assert_eq!(session.bytes_uploaded, Some(len as i64));
+    assert_eq!(session.progress_status.as_deref(), Some("uploading"));
+    assert_eq!(session.status, SessionStatus::Completed);
+}
