@@ -65,6 +65,27 @@ pub enum Error {
         /// The start of the body, bounded and redacted.
         body: BodySnippet,
     },
+    /// Storage (the host behind a signed URL) answered a transfer with an error status.
+    /// The companion crate `geopera-transfer` reports storage's answers this way; no
+    /// operation of this crate talks to storage. What storage said is in `reply`: its error
+    /// code and message (Google Cloud Storage's and S3's XML error body,
+    /// `<Error><Code>…</Code><Message>…</Message></Error>`: `AccessDenied`,
+    /// `SignatureDoesNotMatch`, `ExpiredToken`, `NoSuchKey`, `BadDigest`, `SlowDown`, ...).
+    #[error("{}", redact::text(&format!("{operation}: {} {} — {reply} (after {bytes_done} bytes)", status.as_u16(), reason(*status))))]
+    Storage {
+        /// The step, e.g. `storage.get` or `storage.put`.
+        operation: Cow<'static, str>,
+        /// The HTTP status.
+        status: StatusCode,
+        /// Bytes of the object moved before storage answered: for a download, those
+        /// already written (kept for a resume); for an upload, those the refused PUT had
+        /// sent (an object is stored whole or not at all).
+        bytes_done: u64,
+        /// The response headers.
+        headers: Box<HeaderMap>,
+        /// Storage's code and message, and the start of its body.
+        reply: Box<StorageReply>,
+    },
     /// A declared status whose body is not the declared JSON (an HTML error page, truncated
     /// or malformed JSON, the wrong shape). The status is kept.
     #[error("{}", redact::text(&format!("{operation}: {} {} with a body that is not the declared JSON ({source}) — body: {body}", status.as_u16(), reason(*status))))]
@@ -193,6 +214,7 @@ impl fmt::Debug for Error {
             Error::Problem { .. } => "Problem",
             Error::Validation { .. } => "Validation",
             Error::UnexpectedStatus { .. } => "UnexpectedStatus",
+            Error::Storage { .. } => "Storage",
             Error::Decode { .. } => "Decode",
             Error::Transport { .. } => "Transport",
             Error::InvalidInput { .. } => "InvalidInput",
@@ -306,6 +328,7 @@ impl Error {
             Error::Problem { status, .. }
             | Error::Validation { status, .. }
             | Error::UnexpectedStatus { status, .. }
+            | Error::Storage { status, .. }
             | Error::Decode { status, .. } => Some(*status),
             Error::Transport { status, .. } => *status,
             _ => None,
@@ -347,6 +370,7 @@ impl Error {
             Error::Problem { operation, .. }
             | Error::Validation { operation, .. }
             | Error::UnexpectedStatus { operation, .. }
+            | Error::Storage { operation, .. }
             | Error::Decode { operation, .. }
             | Error::Transport { operation, .. }
             | Error::InvalidInput { operation, .. }
@@ -363,6 +387,7 @@ impl Error {
             Error::Problem { headers, .. }
             | Error::Validation { headers, .. }
             | Error::UnexpectedStatus { headers, .. }
+            | Error::Storage { headers, .. }
             | Error::Decode { headers, .. } => Some(headers),
             _ => None,
         }
@@ -377,6 +402,35 @@ impl Error {
     pub fn body(&self) -> Option<&BodySnippet> {
         match self {
             Error::UnexpectedStatus { body, .. } | Error::Decode { body, .. } => Some(body),
+            Error::Storage { reply, .. } => Some(&reply.body),
+            _ => None,
+        }
+    }
+
+    /// Storage's error code (`AccessDenied`, `NoSuchKey`, `BadDigest`, ...), when storage
+    /// refused a transfer and said why.
+    pub fn storage_code(&self) -> Option<&str> {
+        match self {
+            Error::Storage { reply, .. } => reply.code(),
+            _ => None,
+        }
+    }
+
+    /// What storage said when it refused a transfer: its code, message and body.
+    pub fn storage_reply(&self) -> Option<&StorageReply> {
+        match self {
+            Error::Storage { reply, .. } => Some(reply),
+            _ => None,
+        }
+    }
+
+    /// How many bytes of the object a failed transfer had moved: for
+    /// [`Error::Storage`] those moved before storage answered, for [`Error::Integrity`]
+    /// those checked. `None` for errors that are not about moving an object's bytes.
+    pub fn bytes_done(&self) -> Option<u64> {
+        match self {
+            Error::Storage { bytes_done, .. } => Some(*bytes_done),
+            Error::Integrity { bytes, .. } => Some(*bytes),
             _ => None,
         }
     }
@@ -549,12 +603,13 @@ async fn read_bounded(mut response: reqwest::Response, limit: usize) -> Vec<u8> 
 }
 
 impl Error {
-    /// Removes the client's own credential (`secret`, its token or API key) from the server
-    /// text the error keeps: a server that echoes it back, in any spelling, must not have it
-    /// printed by `Display` or `Debug` or handed on through [`Error::problem`],
-    /// [`Error::validation`] or [`Error::body`]. A decoder message that quotes it is kept
-    /// as text without it.
-    pub(crate) fn without_credential(mut self, secret: &str) -> Error {
+    /// Removes a credential (`secret`: the client's token or API key, or a signed URL's
+    /// signature) from the server text the error keeps: a server that echoes it back, in
+    /// any spelling, must not have it printed by `Display` or `Debug` or handed on through
+    /// [`Error::problem`], [`Error::validation`] or [`Error::body`]. A decoder message that
+    /// quotes it is kept as text without it. Every operation of this crate applies it with
+    /// the client's credential; `geopera-transfer` applies it with each URL's signature.
+    pub fn without_credential(mut self, secret: &str) -> Error {
         if secret.is_empty() {
             return self;
         }
@@ -586,6 +641,12 @@ impl Error {
                 }
             }
             Error::UnexpectedStatus { body, .. } => body.remove(secret),
+            Error::Storage { reply, .. } => {
+                for text in [&mut reply.code, &mut reply.message].into_iter().flatten() {
+                    scrub(text);
+                }
+                reply.body.remove(secret);
+            }
             Error::Decode { body, source, .. } => {
                 body.remove(secret);
                 let quoted = source.0.to_string();
@@ -674,6 +735,76 @@ impl BodySnippet {
     }
 }
 
+/// What storage answered when it refused a transfer: the code and message of its XML
+/// error body (Google Cloud Storage's and S3's `<Error><Code>…</Code><Message>…</Message>`),
+/// when it had them, and the start of the body. All of it is bounded and redacted when it
+/// is made, like a [`BodySnippet`]. `Display` is `Code: message`, or the body when storage
+/// gave neither.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StorageReply {
+    code: Option<String>,
+    message: Option<String>,
+    body: BodySnippet,
+}
+
+impl StorageReply {
+    /// The most characters of a code kept.
+    pub const CODE_LIMIT: usize = 64;
+    /// The most characters of a message kept.
+    pub const MESSAGE_LIMIT: usize = 1024;
+
+    /// Storage's `code` and `message` as read from `body` (by the caller: this crate
+    /// reads no XML), bounded, redacted and kept with a snippet of `body`. Blank ones count
+    /// as absent.
+    pub fn new(code: Option<&str>, message: Option<&str>, body: &[u8]) -> StorageReply {
+        let keep = |text: Option<&str>, limit: usize| {
+            text.map(str::trim)
+                .filter(|text| !text.is_empty())
+                .map(|text| redact::text(&text.chars().take(limit).collect::<String>()))
+        };
+        StorageReply {
+            code: keep(code, Self::CODE_LIMIT),
+            message: keep(message, Self::MESSAGE_LIMIT),
+            body: BodySnippet::new(body),
+        }
+    }
+
+    /// Storage's error code: `AccessDenied`, `NoSuchKey`, `BadDigest`, ...
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+
+    /// Storage's message, redacted.
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+
+    /// The start of the body, bounded and redacted.
+    pub fn body(&self) -> &BodySnippet {
+        &self.body
+    }
+}
+
+impl fmt::Display for StorageReply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.code, &self.message) {
+            (Some(code), Some(message)) => write!(f, "{code}: {message}"),
+            (Some(text), None) | (None, Some(text)) => f.write_str(text),
+            (None, None) => write!(f, "body: {}", self.body),
+        }
+    }
+}
+
+impl fmt::Debug for StorageReply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StorageReply")
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("body", &self.body)
+            .finish()
+    }
+}
+
 impl fmt::Display for BodySnippet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.total_len == 0 {
@@ -754,6 +885,49 @@ mod tests {
             serde_json::json!({"status": status, "title": title, "detail": detail}),
         )
         .unwrap()
+    }
+
+    #[test]
+    fn a_storage_reply_is_bounded_and_redacted_and_shown_by_what_it_has() {
+        let long = "X".repeat(500);
+        let reply = StorageReply::new(
+            Some(&long),
+            Some(" Expired: see https://s.example/o?X-Goog-Signature=abcdef0123 "),
+            b"<Error/>",
+        );
+        assert_eq!(reply.code().map(str::len), Some(StorageReply::CODE_LIMIT));
+        let message = reply.message().unwrap_or_default();
+        assert!(
+            message.starts_with("Expired: see https://s.example/o"),
+            "{message}"
+        );
+        assert!(!message.contains("abcdef0123"), "{message}");
+        let blank = StorageReply::new(Some("  "), None, b"<html>bad gateway</html>");
+        assert_eq!((blank.code(), blank.message()), (None, None));
+        assert_eq!(blank.to_string(), "body: <html>bad gateway</html>");
+        let e = Error::Storage {
+            operation: Cow::Borrowed("storage.put"),
+            status: StatusCode::BAD_REQUEST,
+            bytes_done: 42,
+            headers: Box::default(),
+            reply: Box::new(StorageReply::new(
+                Some("BadDigest"),
+                Some("digest of hunter2hunter2 differs"),
+                b"<Error><Code>BadDigest</Code><Message>digest of hunter2hunter2 differs</Message></Error>",
+            )),
+        };
+        assert_eq!(
+            e.to_string(),
+            "storage.put: 400 Bad Request — BadDigest: digest of hunter2hunter2 differs (after 42 bytes)"
+        );
+        let e = e.without_credential("hunter2hunter2");
+        let shown = format!("{e} {e:?} {:?}", e.storage_reply());
+        assert!(!shown.contains("hunter2hunter2"), "{shown}");
+        assert_eq!(
+            (e.storage_code(), e.bytes_done()),
+            (Some("BadDigest"), Some(42))
+        );
+        assert_eq!(e.body().map(|b| b.total_len()), Some(88));
     }
 
     #[test]

@@ -116,7 +116,7 @@ mod signed_url;
 pub use client::{
     AuthenticatedClient, ClientBuilder, DEFAULT_BASE_URL, POOL_IDLE_TIMEOUT, USER_AGENT,
 };
-pub use error::{BodySnippet, Error, Redacted, TransportKind};
+pub use error::{BodySnippet, Error, Redacted, StorageReply, TransportKind};
 pub use fluent::{Geopera, GeoperaBuilder, UploadSession};
 pub use ops::{Operation, OperationSpec};
 pub use response::Response;

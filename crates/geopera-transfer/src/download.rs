@@ -487,7 +487,7 @@ async fn attempt(
             state.restart();
             continue;
         }
-        return Err(storage::status(GET, response).await);
+        return Err(storage::status(GET, response, url, state.offset).await);
     };
     reporter.set(0, state.offset, state.total);
     let file = part.file.try_clone().map_err(|e| storage::io(GET, e))?;

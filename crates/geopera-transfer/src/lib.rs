@@ -87,8 +87,11 @@
 //! indicatif`, `blocking_transfers` with `--features blocking`) run against the embedded
 //! dev server unless `GEOPERA_API_TOKEN` is set.
 //!
-//! Every error is a [`geopera::Error`]: storage's answers are `UnexpectedStatus` and its
-//! broken connections `Transport`, with the operation `storage.put` or `storage.get`;
+//! Every error is a [`geopera::Error`]: storage's refusals are
+//! [`Storage`](geopera::Error::Storage) (status, storage's error code and message from its
+//! XML body, and the bytes moved before it answered: [`geopera::Error::storage_code`],
+//! [`geopera::Error::bytes_done`]) and its broken connections `Transport`, with the
+//! operation `storage.put` or `storage.get`;
 //! a stalled attempt, once retries are spent, and local files' errors are `Io`; bytes
 //! that do not match their checksum `Integrity`. None of them shows a signed URL's query.
 

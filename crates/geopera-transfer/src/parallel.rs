@@ -271,7 +271,7 @@ where
                 Ok(response) if response.status() == StatusCode::RANGE_NOT_SATISFIABLE => {
                     return Ok(Outcome::Single(None));
                 }
-                Ok(response) => storage::status(GET, response).await,
+                Ok(response) => storage::status(GET, response, url, 0).await,
                 Err(e) => e,
             };
             match attempts.next(&e) {
@@ -502,7 +502,9 @@ async fn part_attempt<F>(
                     // A 200 to a range: another server, or another version; never spliced.
                     return Err(PartError::Changed);
                 }
-                return Err(storage::status(GET, response).await.into());
+                return Err(storage::status(GET, response, url, round.reporter.bytes())
+                    .await
+                    .into());
             }
             let range = response.headers().get(CONTENT_RANGE).and_then(byte_range);
             let same_version = round

@@ -78,6 +78,11 @@ impl Watchdog {
         self.moved.fetch_add(n, Ordering::Relaxed);
     }
 
+    /// The bytes counted so far.
+    pub(crate) fn bytes(&self) -> u64 {
+        self.moved.load(Ordering::Relaxed)
+    }
+
     /// Whether the window that just ended moved too little; a window that moved enough
     /// makes way for the next one.
     fn check(&self, now: Instant) -> bool {

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use geopera::models::SignedUrl;
 use geopera::reqwest;
 use geopera::reqwest::header::HeaderMap;
-use geopera::{BodySnippet, Error, Redacted, RetryPolicy, TransportKind};
+use geopera::{Error, Redacted, RetryPolicy, StorageReply, TransportKind};
 
 /// How long before its expiry a signed URL is signed again by default, before a transfer
 /// (or a resumed part of one) starts with it.
@@ -94,8 +94,15 @@ pub(crate) fn io(operation: &'static str, e: std::io::Error) -> Error {
     }
 }
 
-/// A storage answer with an error status, with the start of its (XML) body, redacted.
-pub(crate) async fn status(operation: &'static str, mut response: reqwest::Response) -> Error {
+/// A storage answer with an error status: storage's code and message from its XML body,
+/// the start of the body, and `bytes_done` (see [`Error::Storage`]). `url`'s signature is
+/// removed from all of it, whatever storage echoed back, and the text is redacted.
+pub(crate) async fn status(
+    operation: &'static str,
+    mut response: reqwest::Response,
+    url: &SignedUrl,
+    bytes_done: u64,
+) -> Error {
     let status = response.status();
     let headers = Box::new(std::mem::take(response.headers_mut()));
     let mut body = Vec::new();
@@ -108,12 +115,64 @@ pub(crate) async fn status(operation: &'static str, mut response: reqwest::Respo
             Ok(None) | Err(_) => break,
         }
     }
-    Error::UnexpectedStatus {
+    let (code, message) = xml_error(&body);
+    let error = Error::Storage {
         operation: Cow::Borrowed(operation),
         status,
+        bytes_done,
         headers,
-        body: BodySnippet::new(&body),
+        reply: Box::new(StorageReply::new(
+            code.as_deref(),
+            message.as_deref(),
+            &body,
+        )),
+    };
+    signatures(url).fold(error, |error, signature| {
+        error.without_credential(&signature)
+    })
+}
+
+/// The `<Code>` and `<Message>` of the XML error body Google Cloud Storage and S3 send,
+/// `<Error><Code>NoSuchKey</Code><Message>…</Message>…</Error>`; `None` for each one
+/// missing, or in a body that is not such a document (a proxy's page). The SDK's
+/// [`StorageReply`] bounds and redacts them.
+fn xml_error(body: &[u8]) -> (Option<String>, Option<String>) {
+    let Some(document) = std::str::from_utf8(body)
+        .ok()
+        .and_then(|text| roxmltree::Document::parse(text).ok())
+    else {
+        return (None, None);
+    };
+    let root = document.root_element();
+    if !root.has_tag_name("Error") {
+        return (None, None);
     }
+    let child = |name: &str| {
+        root.children()
+            .find(|node| node.has_tag_name(name))
+            .and_then(|node| node.text())
+            .map(str::to_owned)
+    };
+    (child("Code"), child("Message"))
+}
+
+/// The signature values in a signed URL's query (`X-Goog-Signature`, `X-Amz-Signature`,
+/// `Signature`, `sig`), decoded.
+fn signatures(url: &SignedUrl) -> impl Iterator<Item = String> {
+    reqwest::Url::parse(url.expose())
+        .ok()
+        .into_iter()
+        .flat_map(|parsed| {
+            parsed
+                .query_pairs()
+                .filter(|(name, _)| {
+                    let name = name.to_ascii_lowercase();
+                    name.ends_with("signature") || name == "sig"
+                })
+                .map(|(_, value)| value.into_owned())
+                .filter(|value| !value.is_empty())
+                .collect::<Vec<_>>()
+        })
 }
 
 /// What to do after one failed storage request.
@@ -283,12 +342,70 @@ mod tests {
     }
 
     fn status_error(code: u16) -> Error {
-        Error::UnexpectedStatus {
+        Error::Storage {
             operation: Cow::Borrowed(PUT),
             status: geopera::StatusCode::from_u16(code).unwrap_or_default(),
+            bytes_done: 0,
             headers: Box::default(),
-            body: BodySnippet::new(b""),
+            reply: Box::new(StorageReply::new(None, None, b"")),
         }
+    }
+
+    #[test]
+    fn storages_code_and_message_are_read_from_its_xml_error() {
+        let gcs = b"<?xml version='1.0' encoding='UTF-8'?><Error><Code>NoSuchKey</Code>\
+            <Message>The specified key does not exist &amp; never did.</Message>\
+            <Details>No such object: b/o</Details></Error>";
+        assert_eq!(
+            xml_error(gcs),
+            (
+                Some("NoSuchKey".to_owned()),
+                Some("The specified key does not exist & never did.".to_owned())
+            )
+        );
+        assert_eq!(
+            xml_error(b"<Error><Message>m</Message></Error>"),
+            (None, Some("m".to_owned()))
+        );
+        for other in [
+            &b"<html><body><h1>502 Bad Gateway</h1></body></html>"[..],
+            b"<Error><Code>Cut",
+            b"{\"error\": \"json\"}",
+            b"\xff\xfe<Error/>",
+            b"",
+        ] {
+            assert_eq!(xml_error(other), (None, None), "{other:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_signature_storage_echoes_is_removed_from_every_part_of_the_error() {
+        let signature = "5f1e0d9c8b7a69584736251403f2e1d0c9b8a7968574635241302f1e0d9c8b7a";
+        let url = SignedUrl::new(format!(
+            "http://127.0.0.1:1/b/o?X-Goog-Algorithm=GOOG4-HMAC-SHA256&X-Goog-Signature={signature}"
+        ));
+        let body = format!(
+            "<Error><Code>SignatureDoesNotMatch{signature}</Code><Message>We computed a \
+             signature other than {signature}.</Message><Details>{signature}</Details></Error>"
+        );
+        let response = http::Response::builder()
+            .status(403)
+            .header("x-echo", "none")
+            .body(body)
+            .map(reqwest::Response::from)
+            .unwrap();
+        let e = status(GET, response, &url, 7).await;
+        let shown = format!("{e} {e:?} {:?}", e.body().map(ToString::to_string));
+        assert!(!shown.contains(signature), "{shown}");
+        let reply = e.storage_reply().expect("a storage error");
+        assert_eq!(e.bytes_done(), Some(7));
+        let code = reply.code().unwrap_or_default();
+        assert!(code.starts_with("SignatureDoesNotMatch"), "{code}");
+        assert!(!code.contains(signature), "{code}");
+        let message = reply.message().unwrap_or_default();
+        assert!(message.starts_with("We computed"), "{message}");
+        assert!(!message.contains(signature), "{message}");
+        assert_eq!(e.status_code(), Some(403));
     }
 
     #[test]

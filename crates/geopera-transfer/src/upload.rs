@@ -728,8 +728,13 @@ pub async fn put_reader(
     // connection error it causes.
     let failed: Arc<std::sync::Mutex<Option<std::io::Error>>> = Arc::default();
     let keep = failed.clone();
+    // The default stalled-stream protection, as every transfer of this crate has; it
+    // counts each chunk as it is handed over.
+    let watchdog = Arc::new(Watchdog::new(StallProtection::default()));
+    let counted = watchdog.clone();
     let stream = futures_util::stream::unfold(Some((Box::pin(reader), len)), move |state| {
         let keep = keep.clone();
+        let counted = counted.clone();
         async move {
             let (mut reader, left) = state?; // None: an error ended the stream
             if left == 0 {
@@ -753,6 +758,7 @@ pub async fn put_reader(
             match read {
                 Ok(()) => {
                     let n = chunk.len() as u64;
+                    counted.moved(n);
                     Some((Ok(chunk.freeze()), Some((reader, left.saturating_sub(n)))))
                 }
                 Err(e) => {
@@ -765,8 +771,6 @@ pub async fn put_reader(
             }
         }
     });
-    // The default stalled-stream protection, as every transfer of this crate has.
-    let watchdog = Watchdog::new(StallProtection::default());
     let result = put_body(
         client.client.http_client(),
         url,
@@ -813,7 +817,7 @@ async fn put_body(
         () = watchdog.tripped() => return Err(watchdog.error(PUT)),
     };
     if !response.status().is_success() {
-        return Err(storage::status(PUT, response).await);
+        return Err(storage::status(PUT, response, url, watchdog.bytes()).await);
     }
     Ok(())
 }

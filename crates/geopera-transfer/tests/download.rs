@@ -239,6 +239,56 @@ async fn a_body_that_breaks_off_resumes_from_the_last_byte_pinned_to_the_etag() 
     assert_eq!(dir.listing(), ["v.tif"]);
 }
 
+/// A download broken off and then refused on its resume fails with storage's status,
+/// code and message and the bytes it had written; the URL's signature, which storage
+/// echoed back, is in none of it.
+#[tokio::test]
+async fn a_refused_resume_reports_storages_code_and_the_bytes_done() {
+    let data = bytes(50_000, 14);
+    let refusal = "<?xml version='1.0' encoding='UTF-8'?><Error><Code>AccessDenied</Code>\
+        <Message>Access denied for signature secret.</Message>\
+        <Details>X-Goog-Signature=secret</Details></Error>";
+    let server = loopback(vec![
+        Reply::Cut {
+            head: head_200(data.len(), Some("\"v1\"")),
+            body: data.clone(),
+            send: 12_345,
+        },
+        Reply::Cut {
+            head: format!(
+                "HTTP/1.1 403 Forbidden\r\ncontent-type: application/xml\r\ncontent-length: {}\r\nconnection: close",
+                refusal.len()
+            ),
+            body: refusal.as_bytes().to_vec(),
+            send: usize::MAX,
+        },
+    ])
+    .await;
+    let client = offline_client(quick_retries());
+    let dir = Scratch::new("download-refused");
+    let e = download_descriptor(
+        &client,
+        &descriptor(&server.url),
+        dir.path("v.tif"),
+        DownloadOptions::default().connections(1),
+    )
+    .await
+    .expect_err("a 403 without a way to sign again is final");
+    assert!(matches!(e, geopera::Error::Storage { .. }), "{e:?}");
+    assert_eq!((e.operation(), e.status_code()), ("storage.get", Some(403)));
+    assert_eq!(e.storage_code(), Some("AccessDenied"));
+    assert_eq!(e.bytes_done(), Some(12_345));
+    let shown = format!("{e} {e:?}");
+    assert!(
+        shown.contains("AccessDenied: Access denied for signature"),
+        "{shown}"
+    );
+    assert!(shown.contains("after 12345 bytes"), "{shown}");
+    assert!(!shown.contains("secret"), "{shown}");
+    assert!(!format!("{:?}", e.body()).contains("secret"));
+    assert!(dir.listing().is_empty(), "{:?}", dir.listing());
+}
+
 #[tokio::test]
 async fn a_server_that_ignores_the_range_makes_the_download_start_again() {
     let data = bytes(200_000, 12);

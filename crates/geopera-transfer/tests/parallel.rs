@@ -144,6 +144,8 @@ async fn a_part_that_fails_for_good_leaves_nothing_at_the_destination() {
         .await
         .expect_err("404 on a part");
     assert_eq!((e.operation(), e.status_code()), ("storage.get", Some(404)));
+    assert_eq!(e.storage_code(), Some("NoSuchKey"), "{e}");
+    assert!(e.bytes_done().is_some_and(|n| n < data.len() as u64), "{e}");
     assert!(dir.listing().is_empty(), "{:?}", dir.listing());
 }
 

@@ -359,6 +359,10 @@ async fn a_declared_crc32c_makes_storage_refuse_a_file_changed_in_flight() {
         if checksum {
             let e = result.expect_err("storage refuses the changed body");
             assert_eq!(e.status_code(), Some(400), "{e}");
+            assert!(matches!(e, geopera::Error::Storage { .. }), "{e:?}");
+            assert_eq!(e.storage_code(), Some("BadDigest"), "{e}");
+            // Storage reads the whole body before it checks the digest.
+            assert_eq!(e.bytes_done(), Some(data.len() as u64), "{e}");
             assert!(e.to_string().contains("BadDigest"), "{e}");
             let session = &server.state().sessions()[0];
             assert_eq!(session.status, SessionStatus::Failed);

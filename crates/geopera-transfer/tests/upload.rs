@@ -495,6 +495,33 @@ async fn put_reader_sends_exactly_len_bytes_and_a_short_reader_stores_nothing() 
     .await
     .expect("download");
     assert_eq!(std::fs::read(&copy).expect("read"), data);
+
+    // Storage reads the whole body, then refuses it: its code and the bytes sent. (The
+    // bytes a PUT of a reader sends are counted, as stalled-stream protection needs.)
+    let third = session(len).await.expect("session");
+    let signed = third.sign("refused.tif", "image/tiff").await.expect("sign");
+    server.state().inject(
+        FaultTarget::ObjectPut,
+        Fault::new(
+            1,
+            FaultKind::Status {
+                status: 400,
+                retry_after: None,
+            },
+        ),
+    );
+    let e = geopera_transfer::put_reader(
+        &client,
+        &signed.upload_url,
+        std::io::Cursor::new(data.clone()),
+        len,
+        "image/tiff",
+    )
+    .await
+    .expect_err("refused");
+    assert!(matches!(e, geopera::Error::Storage { .. }), "{e:?}");
+    assert_eq!(e.storage_code(), Some("InvalidRequest"), "{e}");
+    assert_eq!(e.bytes_done(), Some(len), "{e}");
 }
 
 #[tokio::test]
