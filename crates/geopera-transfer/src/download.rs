@@ -432,10 +432,11 @@ async fn attempt(
                         request = request.header(IF_MATCH, tag.clone());
                     }
                 }
-                tokio::select! {
-                    sent = request.send() => sent.map_err(|e| storage::transport(GET, e))?,
-                    () = watchdog.tripped() => return Err(watchdog.error(GET)),
-                }
+                watchdog
+                    .watch(GET)
+                    .guard(request.send())
+                    .await?
+                    .map_err(|e| storage::transport(GET, e))?
             }
         };
         let status = response.status();
@@ -675,11 +676,12 @@ async fn write_on_blocking_thread(
     let mut body = std::pin::pin!(body);
     let mut buffer = Vec::new();
     let mut failure = None;
+    let mut watch = watchdog.watch(GET);
     'read: loop {
-        let next = tokio::select! {
-            next = body.next() => next,
-            () = watchdog.tripped() => {
-                failure = Some(watchdog.error(GET));
+        let next = match watch.guard(body.next()).await {
+            Ok(next) => next,
+            Err(stalled) => {
+                failure = Some(stalled);
                 break;
             }
         };

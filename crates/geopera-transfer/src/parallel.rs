@@ -262,10 +262,11 @@ where
                 .get(url.expose())
                 .header(RANGE, format!("bytes=0-{}", part_size - 1));
             let watchdog = Watchdog::new(plan.stall);
-            let sent = tokio::select! {
-                sent = request.send() => sent.map_err(|e| storage::transport(GET, e)),
-                () = watchdog.tripped() => Err(watchdog.error(GET)),
-            };
+            let sent = watchdog
+                .watch(GET)
+                .guard(request.send())
+                .await
+                .and_then(|sent| sent.map_err(|e| storage::transport(GET, e)));
             let e = match sent {
                 Ok(response) if response.status().is_success() => break response,
                 Ok(response) if response.status() == StatusCode::RANGE_NOT_SATISFIABLE => {
@@ -489,10 +490,11 @@ async fn part_attempt<F>(
             if let Some(tag) = &round.etag {
                 request = request.header(IF_MATCH, tag.clone());
             }
-            let response = tokio::select! {
-                sent = request.send() => sent.map_err(|e| storage::transport(GET, e))?,
-                () = watchdog.tripped() => return Err(watchdog.error(GET).into()),
-            };
+            let response = watchdog
+                .watch(GET)
+                .guard(request.send())
+                .await?
+                .map_err(|e| storage::transport(GET, e))?;
             let status = response.status();
             if status == StatusCode::PRECONDITION_FAILED {
                 return Err(PartError::Changed);
@@ -520,11 +522,12 @@ async fn part_attempt<F>(
     };
     let mut body = response.bytes_stream();
     let mut failure = None;
+    let mut watch = watchdog.watch(GET);
     loop {
-        let next = tokio::select! {
-            next = body.next() => next,
-            () = watchdog.tripped() => {
-                failure = Some(watchdog.error(GET));
+        let next = match watch.guard(body.next()).await {
+            Ok(next) => next,
+            Err(stalled) => {
+                failure = Some(stalled);
                 break;
             }
         };

@@ -55,7 +55,7 @@ impl StallProtection {
 }
 
 /// Watches one attempt: the transfer counts the bytes it moves with [`Watchdog::moved`],
-/// and waits on [`Watchdog::tripped`] alongside its I/O.
+/// and runs its requests and reads through a [`Watch`].
 pub(crate) struct Watchdog {
     limits: Option<(u64, Duration)>,
     moved: AtomicU64,
@@ -105,18 +105,17 @@ impl Watchdog {
         false
     }
 
-    /// Completes once the attempt counts as stalled; never when protection is disabled.
-    /// Dropping it and calling again keeps the window, so it can wrap each read.
-    pub(crate) async fn tripped(&self) {
-        let Some((_, grace)) = self.limits else {
-            return std::future::pending().await;
-        };
-        let tick = (grace / 4).max(Duration::from_millis(1));
-        loop {
-            if self.check(Instant::now()) {
-                return;
-            }
-            tokio::time::sleep(tick).await;
+    /// A timer for the reads and requests of one attempt, `operation` naming it in the
+    /// error: see [`Watch::guard`].
+    pub(crate) fn watch(&self, operation: &'static str) -> Watch<'_> {
+        let tick = self.limits.map(|(_, grace)| {
+            let every = (grace / 4).max(Duration::from_millis(1));
+            (every, Box::pin(tokio::time::sleep(every)))
+        });
+        Watch {
+            dog: self,
+            operation,
+            tick,
         }
     }
 
@@ -136,6 +135,42 @@ impl Watchdog {
     }
 }
 
+/// One timer for a whole read loop, re-armed when it fires, instead of one timer per
+/// read: a body arrives in many thousands of chunks, and registering and cancelling a
+/// timer for each of them costs more than the rest of the loop's bookkeeping.
+pub(crate) struct Watch<'a> {
+    dog: &'a Watchdog,
+    operation: &'static str,
+    /// The check interval (a quarter of the grace period) and the timer; `None` when
+    /// protection is disabled.
+    tick: Option<(Duration, std::pin::Pin<Box<tokio::time::Sleep>>)>,
+}
+
+impl Watch<'_> {
+    /// Waits for `step` (a request, a read) unless the attempt counts as stalled first,
+    /// checked each time the timer fires; a stalled attempt fails with
+    /// [`Watchdog::error`]. A `step` that is ready wins over a timer that fired.
+    pub(crate) async fn guard<F: Future>(&mut self, step: F) -> Result<F::Output, Error> {
+        let Some((every, timer)) = &mut self.tick else {
+            return Ok(step.await);
+        };
+        let mut step = std::pin::pin!(step);
+        loop {
+            tokio::select! {
+                biased;
+                out = &mut step => return Ok(out),
+                () = timer.as_mut() => {
+                    let now = Instant::now();
+                    if self.dog.check(now) {
+                        return Err(self.dog.error(self.operation));
+                    }
+                    timer.as_mut().reset(tokio::time::Instant::from_std(now) + *every);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,6 +186,23 @@ mod tests {
         dog.moved(999);
         assert!(!dog.check(at(15)), "a new window started at 10 s");
         assert!(dog.check(at(20)), "999 bytes in 10 s is below 100 bytes/s");
+    }
+
+    #[tokio::test]
+    async fn a_watch_lets_a_ready_step_through_and_abandons_one_that_never_moves() {
+        let dog = Watchdog::new(StallProtection::new(1, Duration::from_millis(40)));
+        let mut watch = dog.watch("storage.get");
+        assert_eq!(watch.guard(async { 7 }).await.ok(), Some(7));
+        let stalled = tokio::time::timeout(
+            Duration::from_secs(30),
+            watch.guard(std::future::pending::<()>()),
+        )
+        .await
+        .expect("the watch gave up on its own");
+        assert!(
+            matches!(&stalled, Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::TimedOut),
+            "{stalled:?}"
+        );
     }
 
     #[test]

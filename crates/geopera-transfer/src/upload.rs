@@ -810,12 +810,11 @@ async fn put_body(
             format!("crc32c={}", storage::crc32c_text(crc)),
         );
     }
-    let response = tokio::select! {
-        sent = request.body(body).send() => {
-            sent.map_err(|e| storage::transport(PUT, e))?
-        }
-        () = watchdog.tripped() => return Err(watchdog.error(PUT)),
-    };
+    let response = watchdog
+        .watch(PUT)
+        .guard(request.body(body).send())
+        .await?
+        .map_err(|e| storage::transport(PUT, e))?;
     if !response.status().is_success() {
         return Err(storage::status(PUT, response, url, watchdog.bytes()).await);
     }
