@@ -20,7 +20,13 @@
 //! (default 1 GiB), `GEOPERA_BENCH_CAPPED_BYTES` (default 256 MiB), `GEOPERA_BENCH_SPEED_ROUNDS`
 //! (default 3), `GEOPERA_BENCH_DIR` (default /dev/shm when it exists, else the temp dir),
 //! `GEOPERA_BENCH_SWEEP=1` (also every connection count and part size of the sweep in
-//! BENCHMARKS.md). Needs `curl` on PATH. Only loopback addresses are contacted.
+//! BENCHMARKS.md), `GEOPERA_BENCH_SPEED_ONLY=uncapped` (only the uncapped upload and
+//! downloads), `GEOPERA_BENCH_BASELINE=PATH` (this bench's binary built from another
+//! commit: its library runs beside this one in every upload and uncapped download round,
+//! so two versions compare in one run). Each "× curl" is the median over rounds of the
+//! ratio within a round (the tools of a round run back to back), with its range, so a
+//! machine whose speed drifts between rounds moves both sides of each ratio. Needs `curl`
+//! on PATH. Only loopback addresses are contacted.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -143,11 +149,40 @@ struct Bench {
     client: Geopera,
     dir: PathBuf,
     rounds: usize,
+    /// Another build of this bench, whose library is compared with this one's.
+    baseline: Option<PathBuf>,
+}
+
+/// One library variant of a download: its label, the connections (0: the default), the
+/// part size, and the bench binary whose library runs it (`None`: this one).
+type Variant = (String, usize, Option<u64>, Option<PathBuf>);
+
+/// A tool's results: label, per round its wall seconds and CPU seconds, largest peak RSS
+/// (MiB).
+type Timed = (String, Vec<[f64; 2]>, f64);
+
+/// The CPU seconds (user + system) of this process's waited-for children so far, from
+/// `/proc/self/stat` (`cutime` + `cstime`, in clock ticks of 1/100 s).
+fn children_cpu() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name, which is in parentheses: `cutime` is the 16th
+    // field of the line, the 14th after the name.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(13) + ticks(14)) / 100.0
 }
 
 /// A measured run: wall seconds and the child's output.
 struct Run {
     secs: f64,
+    /// CPU seconds the child used.
+    cpu: f64,
     out: String,
 }
 
@@ -187,7 +222,16 @@ fn median(mut v: Vec<f64>) -> f64 {
 impl Bench {
     /// Runs this program as a child against `base_url` (the server's unless given).
     fn child(&self, base_url: Option<&str>, args: &[&str]) -> Run {
-        let exe = std::env::current_exe().expect("current exe");
+        self.child_of(None, base_url, args)
+    }
+
+    /// Runs `exe` (this program unless given) as a child against `base_url`.
+    fn child_of(&self, exe: Option<&Path>, base_url: Option<&str>, args: &[&str]) -> Run {
+        let exe = exe.map_or_else(
+            || std::env::current_exe().expect("current exe"),
+            Path::to_path_buf,
+        );
+        let cpu = children_cpu();
         let started = Instant::now();
         let out = Command::new(exe)
             .arg("child")
@@ -200,6 +244,7 @@ impl Bench {
             .output()
             .expect("child runs");
         let secs = started.elapsed().as_secs_f64();
+        let cpu = children_cpu() - cpu;
         assert!(
             out.status.success(),
             "child {args:?} failed: {}",
@@ -207,11 +252,14 @@ impl Bench {
         );
         Run {
             secs,
+            cpu,
             out: String::from_utf8_lossy(&out.stdout).trim().to_owned(),
         }
     }
 
-    fn curl(&self, args: &[&str]) -> f64 {
+    /// Runs curl; its wall and CPU seconds.
+    fn curl(&self, args: &[&str]) -> [f64; 2] {
+        let cpu = children_cpu();
         let started = Instant::now();
         let status = Command::new("curl")
             .args(["-sS", "-f"])
@@ -220,7 +268,7 @@ impl Bench {
             .expect("curl runs");
         let secs = started.elapsed().as_secs_f64();
         assert!(status.success(), "curl {args:?} failed");
-        secs
+        [secs, children_cpu() - cpu]
     }
 
     fn signed_get(&self, item: &str, asset: &str) -> String {
@@ -246,21 +294,21 @@ impl Bench {
         )
     }
 
-    /// Downloads of `(item, asset)` of `bytes`: curl and each `(label, connections, part)`
-    /// variant of the library, rounds rotating the order. Returns per label the median
-    /// MB/s and the largest peak RSS (MiB).
+    /// Downloads of `(item, asset)` of `bytes`: curl and each variant of the library,
+    /// rounds rotating the order. Returns per label the seconds of each round and the
+    /// largest peak RSS (MiB).
     fn downloads(
         &self,
         item: &str,
         asset: &str,
         bytes: u64,
-        variants: &[(String, usize, Option<u64>)],
+        variants: &[Variant],
         rounds: usize,
-    ) -> Vec<(String, f64, f64)> {
+    ) -> Vec<Timed> {
         let dest = self.dir.join("download.tif");
         let mut labels: Vec<String> = vec!["curl -o".into()];
         labels.extend(variants.iter().map(|v| v.0.clone()));
-        let mut secs: Vec<Vec<f64>> = vec![Vec::new(); labels.len()];
+        let mut secs: Vec<Vec<[f64; 2]>> = vec![Vec::new(); labels.len()];
         let mut rss = vec![0f64; labels.len()];
         for round in 0..rounds {
             for k in 0..labels.len() {
@@ -270,9 +318,10 @@ impl Bench {
                     let url = self.signed_get(item, asset);
                     secs[0].push(self.curl(&["-o", &dest.display().to_string(), &url]));
                 } else {
-                    let (_, connections, part) = &variants[i - 1];
+                    let (_, connections, part, exe) = &variants[i - 1];
                     let part = part.map(|p| p.to_string()).unwrap_or_default();
-                    let run = self.child(
+                    let run = self.child_of(
+                        exe.as_deref(),
                         None,
                         &[
                             "download",
@@ -285,7 +334,7 @@ impl Bench {
                     );
                     assert_eq!(run.field("bytes"), Some(bytes.to_string().as_str()));
                     rss[i] = rss[i].max(run.hwm_mib());
-                    secs[i].push(run.secs);
+                    secs[i].push([run.secs, run.cpu]);
                 }
                 let got = std::fs::metadata(&dest).map(|m| m.len()).unwrap_or(0);
                 assert_eq!(got, bytes, "{} wrote the whole object", labels[i]);
@@ -296,23 +345,45 @@ impl Bench {
             .into_iter()
             .zip(secs)
             .zip(rss)
-            .map(|((label, s), r)| (label, mb_s(bytes, median(s)), r))
+            .map(|((label, s), r)| (label, s, r))
             .collect()
     }
 }
 
-fn print_downloads(title: &str, results: &[(String, f64, f64)]) {
-    let curl = results[0].1;
+/// The table of one measure: per tool the median MB/s, the median (and range) over
+/// rounds of curl's wall seconds over the tool's in the same round, and the same for CPU
+/// seconds (what the tool costs the machine per byte: on two cores the server and the
+/// client share them); `results[0]` is curl.
+fn print_downloads(title: &str, bytes: u64, results: &[Timed]) {
+    let curl = &results[0].1;
     println!("\n### {title} (load {})\n", load());
-    println!("| tool | MB/s (median) | × curl | peak RSS |");
-    println!("|---|---:|---:|---:|");
-    for (label, mbs, rss) in results {
+    println!(
+        "| tool | MB/s (median) | × curl (median of rounds) | range | CPU s (median) | CPU: curl's / the tool's | peak RSS |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (label, runs, rss) in results {
         let rss = if *rss > 0.0 {
             format!("{rss:.1} MiB")
         } else {
             "—".into()
         };
-        println!("| {label} | {mbs:.0} | {:.2} | {rss} |", mbs / curl);
+        let ratio = |k: usize| -> Vec<f64> {
+            curl.iter()
+                .zip(runs)
+                .map(|(c, t)| c[k] / t[k].max(0.01))
+                .collect()
+        };
+        let wall = ratio(0);
+        let low = wall.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = wall.iter().copied().fold(0.0, f64::max);
+        let column = |k: usize| median(runs.iter().map(|r| r[k]).collect());
+        println!(
+            "| {label} | {:.0} | {:.2} | {low:.2}–{high:.2} | {:.2} | {:.2} | {rss} |",
+            mb_s(bytes, column(0)),
+            median(wall),
+            column(1),
+            median(ratio(1)),
+        );
     }
 }
 
@@ -377,6 +448,7 @@ fn parent() {
         client,
         dir: dir.clone(),
         rounds,
+        baseline: std::env::var_os("GEOPERA_BENCH_BASELINE").map(PathBuf::from),
     };
     let curl_version = Command::new("curl")
         .arg("--version")
@@ -401,12 +473,30 @@ fn parent() {
     let (item, asset) = bench.upload(&big);
 
     // Uncapped: parallel (defaults) and one stream vs curl.
-    let variants = vec![
-        ("geopera-transfer (defaults)".to_owned(), 0, None),
-        ("geopera-transfer, connections(1)".to_owned(), 1, None),
+    let mut variants: Vec<Variant> = vec![
+        ("geopera-transfer (defaults)".to_owned(), 0, None, None),
+        ("geopera-transfer, connections(1)".to_owned(), 1, None, None),
     ];
+    if let Some(old) = &bench.baseline {
+        variants.push(("baseline (defaults)".to_owned(), 0, None, Some(old.clone())));
+        variants.push((
+            "baseline, connections(1)".to_owned(),
+            1,
+            None,
+            Some(old.clone()),
+        ));
+    }
     let uncapped = bench.downloads(&item, &asset, bytes, &variants, bench.rounds);
-    print_downloads(&format!("download, {bytes} bytes, no cap"), &uncapped);
+    print_downloads(
+        &format!("download, {bytes} bytes, no cap"),
+        bytes,
+        &uncapped,
+    );
+    if std::env::var("GEOPERA_BENCH_SPEED_ONLY").is_ok_and(|v| v == "uncapped") {
+        drop(bench);
+        let _ = std::fs::remove_dir_all(&dir);
+        return;
+    }
 
     // Capped: every storage GET at `cap` bytes/s, as an object store caps a connection.
     let small = dir.join("capped.tif");
@@ -427,6 +517,7 @@ fn parent() {
     );
     print_downloads(
         &format!("download, {capped_bytes} bytes, each connection capped at {cap} B/s"),
+        capped_bytes,
         &capped,
     );
     if std::env::var("GEOPERA_BENCH_SWEEP").is_ok_and(|v| v == "1") {
@@ -451,11 +542,12 @@ fn sweep(bench: &Bench, item: &str, asset: &str, bytes: u64, what: &str) {
                 format!("connections({connections}), part_size({} MiB)", part >> 20),
                 connections,
                 Some(part),
+                None,
             ));
         }
     }
     let results = bench.downloads(item, asset, bytes, &variants, 1);
-    print_downloads(&format!("sweep, {what}, {bytes} bytes"), &results);
+    print_downloads(&format!("sweep, {what}, {bytes} bytes"), bytes, &results);
 }
 
 /// Single-stream uploads of `file`: the library (`upload_file`: initiate, sign, PUT,
@@ -471,18 +563,27 @@ fn upload_bench(bench: &Bench, file: &Path, bytes: u64) {
                 .await
         })
         .expect("uploads.initiate");
-    let mut curl = Vec::new();
-    let mut lib = Vec::new();
-    let mut rss = 0f64;
+    let mut tools: Vec<(String, Option<PathBuf>)> =
+        vec![("geopera-transfer upload_file".into(), None)];
+    if let Some(old) = &bench.baseline {
+        tools.push(("baseline upload_file".into(), Some(old.clone())));
+    }
+    let mut results: Vec<Timed> = vec![("curl -T".into(), Vec::new(), 0.0)];
+    results.extend(
+        tools
+            .iter()
+            .map(|(label, _)| (label.clone(), Vec::new(), 0.0)),
+    );
     for round in 0..bench.rounds {
-        for k in 0..2 {
-            if (k + round) % 2 == 0 {
+        for k in 0..results.len() {
+            let i = (k + round) % results.len();
+            if i == 0 {
                 let signed = bench
                     .runtime
                     .block_on(async { session.sign("curl.tif", CONTENT_TYPE).await })
                     .expect("uploads.signed_url");
                 let url = signed.upload_url.expose().to_owned();
-                curl.push(bench.curl(&[
+                let secs = bench.curl(&[
                     "-T",
                     &file.display().to_string(),
                     "-H",
@@ -492,24 +593,26 @@ fn upload_bench(bench: &Bench, file: &Path, bytes: u64) {
                     "-o",
                     "/dev/null",
                     &url,
-                ]));
+                ]);
+                results[0].1.push(secs);
             } else {
-                let run = bench.child(None, &["upload", &file.display().to_string()]);
+                let run = bench.child_of(
+                    tools[i - 1].1.as_deref(),
+                    None,
+                    &["upload", &file.display().to_string()],
+                );
                 assert_eq!(run.field("bytes"), Some(bytes.to_string().as_str()));
-                rss = rss.max(run.hwm_mib());
-                lib.push(run.secs);
+                results[i].2 = results[i].2.max(run.hwm_mib());
+                results[i].1.push([run.secs, run.cpu]);
             }
         }
     }
     // Released (uploads.fail) in the background, on the runtime.
     bench.runtime.block_on(async { drop(session) });
-    let (curl, lib) = (mb_s(bytes, median(curl)), mb_s(bytes, median(lib)));
     print_downloads(
         &format!("upload, {bytes} bytes, one stream"),
-        &[
-            ("curl -T".into(), curl, 0.0),
-            ("geopera-transfer upload_file".into(), lib, rss),
-        ],
+        bytes,
+        &results,
     );
 }
 
