@@ -67,7 +67,9 @@ fn main() {
 /// against `GEOPERA_API_URL` with `GEOPERA_API_TOKEN`; prints one line of results
 /// (`key=value` pairs) and its peak RSS.
 fn child(args: &[String]) {
+    // Named apart from the dev server's threads, for profilers.
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("geopera-child")
         .enable_all()
         .build()
         .expect("runtime");
