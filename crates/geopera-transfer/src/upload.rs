@@ -536,12 +536,8 @@ impl Context<'_> {
             self.reporter.set(index, 0, Some(file.bytes));
             let reporter = self.reporter.clone();
             let watchdog = Arc::new(Watchdog::new(self.stall));
-            let counted = watchdog.clone();
-            let sent = move |n| {
-                counted.moved(n);
-                reporter.add(index, n)
-            };
-            let e = match put(http, &url, file, crc, &watchdog, sent).await {
+            let sent = move |n| reporter.add(index, n);
+            let e = match put(http, &url, file, crc, watchdog, sent).await {
                 Ok(()) => {
                     self.report_put(file.bytes).await;
                     return Ok(Done {
@@ -590,13 +586,13 @@ pub async fn put_file(
         bytes: meta.len(),
     };
     // The default stalled-stream protection, as every transfer of this crate has.
-    let watchdog = Watchdog::new(StallProtection::default());
+    let watchdog = Arc::new(Watchdog::new(StallProtection::default()));
     put(
         client.client.http_client(),
         url,
         &file,
         None,
-        &watchdog,
+        watchdog,
         |_| {},
     )
     .await?;
@@ -638,68 +634,114 @@ async fn file_crc32c(file: &Planned) -> Result<u32, Error> {
 }
 
 /// PUTs `file` to `url`, streamed from disk in [`CHUNK`]s (constant memory whatever the
-/// size), calling `sent` with each chunk's length as it is handed over; with `crc`, it is
-/// declared in `x-goog-hash` for storage to check. `watchdog` abandons a stalled PUT.
+/// size) through [`put_stream`]: `sent` hears each chunk's length as it is handed over;
+/// with `crc`, it is declared in `x-goog-hash` for storage to check.
 ///
 /// Each chunk is read with `std::fs` on the blocking pool straight into the buffer that is
 /// sent (the tuned path of the repository's examples, see BENCHMARKS.md). The body is
 /// exactly the size the session was initiated with: a file that grew is cut there, one
-/// that shrank fails the PUT.
+/// that shrank fails the PUT with [`Error::Io`] of kind `UnexpectedEof`.
 async fn put(
     http: &reqwest::Client,
     url: &SignedUrl,
     file: &Planned,
     crc: Option<u32>,
-    watchdog: &Watchdog,
+    watchdog: Arc<Watchdog>,
     sent: impl Fn(u64) + Send + Sync + 'static,
 ) -> Result<(), Error> {
     let handle =
         std::fs::File::open(&file.path).map_err(|e| storage::io(PUT, with_path(e, &file.path)))?;
     let len = file.bytes;
-    let sent = Arc::new(sent);
-    let stream = futures_util::stream::unfold(Some((handle, len)), move |state| {
-        let sent = sent.clone();
-        async move {
-            let (handle, left) = state?; // None: an error ended the stream
-            if left == 0 {
-                return None;
-            }
-            let want = left.min(CHUNK as u64);
-            let read = tokio::task::spawn_blocking(move || {
-                use std::io::Read;
-                let mut chunk = Vec::with_capacity(CHUNK);
-                (&handle).take(want).read_to_end(&mut chunk)?;
-                Ok((handle, chunk))
-            })
-            .await
-            .unwrap_or_else(|joined| Err(std::io::Error::other(joined)));
-            match read {
-                Ok((_, chunk)) if chunk.is_empty() => Some((
-                    Err(std::io::Error::new(
-                        std::io::ErrorKind::UnexpectedEof,
-                        "the file became shorter than when the upload started",
-                    )),
-                    None,
+    let chunks = futures_util::stream::unfold(Some((handle, len)), move |state| async move {
+        let (handle, left) = state?; // None: an error ended the stream
+        if left == 0 {
+            return None;
+        }
+        let want = left.min(CHUNK as u64);
+        let read = tokio::task::spawn_blocking(move || {
+            use std::io::Read;
+            let mut chunk = Vec::with_capacity(CHUNK);
+            (&handle).take(want).read_to_end(&mut chunk)?;
+            Ok((handle, chunk))
+        })
+        .await
+        .unwrap_or_else(|joined| Err(std::io::Error::other(joined)));
+        match read {
+            Ok((_, chunk)) if chunk.is_empty() => Some((
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the file became shorter than when the upload started",
                 )),
-                Ok((handle, chunk)) => {
-                    let n = chunk.len() as u64;
-                    sent(n);
-                    Some((Ok(chunk), Some((handle, left.saturating_sub(n)))))
-                }
-                Err(e) => Some((Err(e), None)),
+                None,
+            )),
+            Ok((handle, chunk)) => {
+                let left = left.saturating_sub(chunk.len() as u64);
+                Some((Ok(chunk), Some((handle, left))))
             }
+            Err(e) => Some((Err(e), None)),
         }
     });
-    put_body(
+    let request = Put {
         http,
         url,
-        &file.content_type,
+        content_type: &file.content_type,
         len,
         crc,
-        watchdog,
-        reqwest::Body::wrap_stream(stream),
-    )
-    .await
+    };
+    put_stream(request, watchdog, chunks, sent).await
+}
+
+/// One PUT to a signed upload URL: where, and the headers it carries.
+struct Put<'a> {
+    http: &'a reqwest::Client,
+    url: &'a SignedUrl,
+    content_type: &'a str,
+    /// The body's length, sent as `Content-Length`.
+    len: u64,
+    /// The body's CRC32C, declared in `x-goog-hash` for storage to check.
+    crc: Option<u32>,
+}
+
+/// PUTs the chunks of `source` (`request.len` bytes in all, or an error), each counted by
+/// `watchdog` (which abandons a stalled PUT, and whose count is the bytes done of a
+/// refusal) and reported to `sent` as it is handed to the connection. A failure of the
+/// source itself (a file that shrank, a reader's error) is returned as [`Error::Io`]
+/// rather than as the broken connection it causes, so it is not repeated like one.
+async fn put_stream<B>(
+    request: Put<'_>,
+    watchdog: Arc<Watchdog>,
+    source: impl futures_util::Stream<Item = std::io::Result<B>> + Send + 'static,
+    sent: impl Fn(u64) + Send + Sync + 'static,
+) -> Result<(), Error>
+where
+    B: Into<bytes::Bytes>,
+{
+    use futures_util::StreamExt;
+    let failed: Arc<std::sync::Mutex<Option<std::io::Error>>> = Arc::default();
+    let keep = failed.clone();
+    let counted = watchdog.clone();
+    let body = source.map(move |chunk| match chunk {
+        Ok(chunk) => {
+            let chunk: bytes::Bytes = chunk.into();
+            let n = chunk.len() as u64;
+            counted.moved(n);
+            sent(n);
+            Ok(chunk)
+        }
+        Err(e) => {
+            let echo = std::io::Error::new(e.kind(), e.to_string());
+            if let Ok(mut slot) = keep.lock() {
+                *slot = Some(e);
+            }
+            Err(echo)
+        }
+    });
+    let result = put_body(&request, &watchdog, reqwest::Body::wrap_stream(body)).await;
+    let source_error = failed.lock().ok().and_then(|mut slot| slot.take());
+    match (result, source_error) {
+        (_, Some(e)) => Err(storage::io(PUT, e)),
+        (result, None) => result,
+    }
 }
 
 /// PUTs `len` bytes from `reader` to a signed upload URL you hold (from
@@ -724,82 +766,60 @@ pub async fn put_reader(
     content_type: &str,
 ) -> Result<u64, Error> {
     use tokio::io::AsyncReadExt;
-    // The reader's own failure (or early end), kept to be returned instead of the
-    // connection error it causes.
-    let failed: Arc<std::sync::Mutex<Option<std::io::Error>>> = Arc::default();
-    let keep = failed.clone();
-    // The default stalled-stream protection, as every transfer of this crate has; it
-    // counts each chunk as it is handed over.
-    let watchdog = Arc::new(Watchdog::new(StallProtection::default()));
-    let counted = watchdog.clone();
-    let stream = futures_util::stream::unfold(Some((Box::pin(reader), len)), move |state| {
-        let keep = keep.clone();
-        let counted = counted.clone();
-        async move {
-            let (mut reader, left) = state?; // None: an error ended the stream
-            if left == 0 {
-                return None;
-            }
-            let want = usize::try_from(left.min(CHUNK as u64)).unwrap_or(CHUNK);
-            let mut chunk = bytes::BytesMut::with_capacity(want);
-            let read = async {
-                while chunk.len() < want {
-                    let mut room = (&mut reader).take(want.saturating_sub(chunk.len()) as u64);
-                    if room.read_buf(&mut chunk).await? == 0 {
-                        return Err(std::io::Error::new(
-                            std::io::ErrorKind::UnexpectedEof,
-                            "the reader ended before the length given",
-                        ));
-                    }
-                }
-                Ok(())
-            }
-            .await;
-            match read {
-                Ok(()) => {
-                    let n = chunk.len() as u64;
-                    counted.moved(n);
-                    Some((Ok(chunk.freeze()), Some((reader, left.saturating_sub(n)))))
-                }
-                Err(e) => {
-                    let echo = std::io::Error::new(e.kind(), e.to_string());
-                    if let Ok(mut slot) = keep.lock() {
-                        *slot = Some(e);
-                    }
-                    Some((Err(echo), None))
+    let chunks = futures_util::stream::unfold(Some((Box::pin(reader), len)), |state| async move {
+        let (mut reader, left) = state?; // None: an error ended the stream
+        if left == 0 {
+            return None;
+        }
+        let want = usize::try_from(left.min(CHUNK as u64)).unwrap_or(CHUNK);
+        let mut chunk = bytes::BytesMut::with_capacity(want);
+        let read = async {
+            while chunk.len() < want {
+                let mut room = (&mut reader).take(want.saturating_sub(chunk.len()) as u64);
+                if room.read_buf(&mut chunk).await? == 0 {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "the reader ended before the length given",
+                    ));
                 }
             }
+            Ok(())
+        }
+        .await;
+        match read {
+            Ok(()) => {
+                let left = left.saturating_sub(chunk.len() as u64);
+                Some((Ok(chunk.freeze()), Some((reader, left))))
+            }
+            Err(e) => Some((Err(e), None)),
         }
     });
-    let result = put_body(
-        client.client.http_client(),
+    let request = Put {
+        http: client.client.http_client(),
         url,
         content_type,
         len,
-        None,
-        &watchdog,
-        reqwest::Body::wrap_stream(stream),
-    )
-    .await;
-    let reader_error = failed.lock().ok().and_then(|mut slot| slot.take());
-    match (result, reader_error) {
-        (_, Some(e)) => Err(storage::io(PUT, e)),
-        (Ok(()), None) => Ok(len),
-        (Err(e), None) => Err(e),
-    }
+        crc: None,
+    };
+    // The default stalled-stream protection, as every transfer of this crate has.
+    let watchdog = Arc::new(Watchdog::new(StallProtection::default()));
+    put_stream(request, watchdog, chunks, |_| {}).await?;
+    Ok(len)
 }
 
-/// PUTs `body` of `len` bytes to `url` with `content_type`; with `crc`, it is declared
-/// in `x-goog-hash` for storage to check. `watchdog` abandons a stalled PUT.
+/// Sends `request` with `body`; `watchdog` abandons it once it stalls.
 async fn put_body(
-    http: &reqwest::Client,
-    url: &SignedUrl,
-    content_type: &str,
-    len: u64,
-    crc: Option<u32>,
+    request: &Put<'_>,
     watchdog: &Watchdog,
     body: reqwest::Body,
 ) -> Result<(), Error> {
+    let Put {
+        http,
+        url,
+        content_type,
+        len,
+        crc,
+    } = *request;
     let mut request = http
         .put(url.expose())
         .header("content-type", content_type)

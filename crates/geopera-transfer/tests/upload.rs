@@ -591,3 +591,77 @@ async fn api_progress_every_reports_while_the_put_is_in_flight_and_once_at_the_e
     assert_eq!(session.progress_status.as_deref(), Some("uploading"));
     assert_eq!(session.status, SessionStatus::Completed);
 }
+
+/// `put_file` counts what it sends, as every transfer of this crate does: storage that
+/// reads the whole body and refuses it reports every byte as done (and the stall watchdog
+/// sees the PUT moving).
+#[tokio::test]
+async fn put_file_counts_the_bytes_it_sends() {
+    let (server, client) = dev().await;
+    let dir = Scratch::new("upload-put-file-counts");
+    let path = dir.path("a.tif");
+    let data = bytes(700_000, 17);
+    write(&path, &data);
+    let session = client
+        .uploads()
+        .session(geopera::models::UploadInitiate::for_files(
+            PROJECT,
+            [data.len() as u64],
+        ))
+        .await
+        .expect("session");
+    let signed = session.sign("a.tif", "image/tiff").await.expect("sign");
+    server.state().inject(
+        FaultTarget::ObjectPut,
+        Fault::new(
+            1,
+            FaultKind::Status {
+                status: 400,
+                retry_after: None,
+            },
+        ),
+    );
+    let e = geopera_transfer::put_file(&client, &signed.upload_url, &path, "image/tiff")
+        .await
+        .expect_err("refused");
+    assert_eq!(e.storage_code(), Some("InvalidRequest"), "{e}");
+    assert_eq!(e.bytes_done(), Some(data.len() as u64), "{e}");
+}
+
+/// A file that becomes shorter while it is sent fails the upload with that reason (not
+/// as a broken connection), at once rather than after the retries a broken connection
+/// gets, and the session is failed and released.
+#[tokio::test]
+async fn a_file_that_shrinks_in_flight_fails_with_its_reason_and_is_not_put_again() {
+    let (server, client) = dev().await;
+    let dir = Scratch::new("upload-shrinks");
+    let path = dir.path("a.tif");
+    write(&path, &bytes(4 * 1024 * 1024, 19));
+    let target = path.clone();
+    let cut = Mutex::new(false);
+    let options = UploadOptions::default().progress(from_fn(move |e: &ProgressEvent<'_>| {
+        let mut cut = cut.lock().expect("lock");
+        if e.bytes > 0 && !e.finished && !*cut {
+            // The first report comes with the first chunk: the rest is not read yet.
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open(&target)
+                .and_then(|f| f.set_len(1024 * 1024))
+                .expect("truncate");
+            *cut = true;
+        }
+    }));
+    let e = upload_file(&client, PROJECT, &path, options)
+        .await
+        .expect_err("the file shrank");
+    assert!(
+        matches!(&e, geopera::Error::Io { source, .. } if source.kind() == std::io::ErrorKind::UnexpectedEof),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("became shorter"), "{e}");
+    assert_eq!(e.operation(), "storage.put");
+    assert_eq!(server.state().calls("storage.put"), 1, "not put again");
+    let session = &server.state().sessions()[0];
+    assert_eq!(session.status, SessionStatus::Failed);
+    assert_eq!(server.state().reserved_bytes(), 0);
+}
