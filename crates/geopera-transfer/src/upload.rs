@@ -600,7 +600,7 @@ pub async fn put_file(
 }
 
 /// The size of each read from disk handed to the connection.
-const CHUNK: usize = 256 * 1024;
+const CHUNK: usize = 1024 * 1024;
 
 /// The CRC32C of `file`'s first `file.bytes` bytes, read on the blocking pool in
 /// [`CHUNK`]s; a file that became shorter fails.
@@ -750,7 +750,7 @@ where
 /// decoder, a socket — whose length is known before the PUT (the session was initiated
 /// with it, and storage is sent it as `Content-Length`).
 ///
-/// The body is read in chunks of 256 KiB (constant memory) and is exactly `len` bytes:
+/// The body is read in chunks of 1 MiB (constant memory) and is exactly `len` bytes:
 /// bytes the reader has beyond `len` are not read, and a reader that ends before `len`
 /// fails the PUT with [`geopera::Error::Io`] of kind
 /// [`UnexpectedEof`](std::io::ErrorKind::UnexpectedEof) (so storage keeps nothing); a
