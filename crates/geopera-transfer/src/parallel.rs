@@ -14,8 +14,8 @@
 //! into the object's, which is checked against the `x-goog-hash: crc32c=…` header when
 //! storage sends one (length alone otherwise).
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime};
 
 use futures_util::{StreamExt, TryStreamExt};
