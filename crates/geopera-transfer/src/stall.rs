@@ -109,7 +109,8 @@ impl Watchdog {
     /// error: see [`Watch::guard`].
     pub(crate) fn watch(&self, operation: &'static str) -> Watch<'_> {
         let tick = self.limits.map(|(_, grace)| {
-            let every = (grace / 4).max(Duration::from_millis(1));
+            // Checked at least hourly, so a grace of any length re-arms without overflow.
+            let every = (grace / 4).clamp(Duration::from_millis(1), Duration::from_secs(3600));
             (every, Box::pin(tokio::time::sleep(every)))
         });
         Watch {
@@ -164,7 +165,8 @@ impl Watch<'_> {
                     if self.dog.check(now) {
                         return Err(self.dog.error(self.operation));
                     }
-                    timer.as_mut().reset(tokio::time::Instant::from_std(now) + *every);
+                    let at = tokio::time::Instant::from_std(now);
+                    timer.as_mut().reset(at.checked_add(*every).unwrap_or(at));
                 }
             }
         }
@@ -190,6 +192,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_watch_lets_a_ready_step_through_and_abandons_one_that_never_moves() {
+        let endless = Watchdog::new(StallProtection::new(1, Duration::MAX));
+        assert_eq!(
+            endless.watch("storage.get").guard(async { 1 }).await.ok(),
+            Some(1)
+        );
         let dog = Watchdog::new(StallProtection::new(1, Duration::from_millis(40)));
         let mut watch = dog.watch("storage.get");
         assert_eq!(watch.guard(async { 7 }).await.ok(), Some(7));
