@@ -603,13 +603,21 @@ async fn read_bounded(mut response: reqwest::Response, limit: usize) -> Vec<u8> 
 }
 
 impl Error {
-    /// Removes a credential (`secret`: the client's token or API key, or a signed URL's
-    /// signature) from the server text the error keeps: a server that echoes it back, in
-    /// any spelling, must not have it printed by `Display` or `Debug` or handed on through
-    /// [`Error::problem`], [`Error::validation`] or [`Error::body`]. A decoder message that
-    /// quotes it is kept as text without it. Every operation of this crate applies it with
-    /// the client's credential; `geopera-transfer` applies it with each URL's signature.
-    pub fn without_credential(mut self, secret: &str) -> Error {
+    /// Removes the secrets of `url` (its signature, and any other parameter of its query
+    /// named as a credential) from the server text the error keeps, however the server
+    /// echoes them: what `geopera-transfer` applies to every error storage answers with.
+    pub fn without_signed_url(self, url: &crate::models::SignedUrl) -> Error {
+        url.secrets()
+            .iter()
+            .fold(self, |error, secret| error.without_credential(secret))
+    }
+
+    /// Removes the client's own credential (`secret`, its token or API key) from the server
+    /// text the error keeps: a server that echoes it back, in any spelling, must not have it
+    /// printed by `Display` or `Debug` or handed on through [`Error::problem`],
+    /// [`Error::validation`] or [`Error::body`]. A decoder message that quotes it is kept
+    /// as text without it.
+    pub(crate) fn without_credential(mut self, secret: &str) -> Error {
         if secret.is_empty() {
             return self;
         }

@@ -31,6 +31,24 @@ impl SignedUrl {
     pub fn redacted(&self) -> String {
         crate::redact::url(&self.0)
     }
+
+    /// The decoded values of the query parameters that are secrets: those redaction treats
+    /// as secrets by name (`X-Goog-Signature`, `X-Amz-Signature`, `sig`, a credential, a
+    /// token, a key), and any whose name ends in `signature` however it is written.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        let Ok(parsed) = reqwest::Url::parse(&self.0) else {
+            return Vec::new();
+        };
+        parsed
+            .query_pairs()
+            .filter(|(name, _)| {
+                crate::redact::secret_name(name, false)
+                    || name.to_ascii_lowercase().ends_with("signature")
+            })
+            .map(|(_, value)| value.into_owned())
+            .filter(|value| !value.is_empty())
+            .collect()
+    }
 }
 
 impl fmt::Debug for SignedUrl {
@@ -186,6 +204,17 @@ mod tests {
             serde_json::to_value(&out).unwrap()["upload_url"],
             out.upload_url.expose()
         );
+    }
+
+    #[test]
+    fn a_urls_secrets_are_its_secret_parameters_values_decoded() {
+        let url = SignedUrl::new(
+            "https://s.example/b/o?X-Goog-Algorithm=GOOG4-HMAC-SHA256&X-Goog-Credential=svc%2F1\
+             &X-Goog-Signature=ab12&X-Amz-Signature=cd34&SIG=ef56&xgoogsignature=gh78\
+             &X-Goog-Expires=900&token=",
+        );
+        assert_eq!(url.secrets(), ["svc/1", "ab12", "cd34", "ef56", "gh78"]);
+        assert!(SignedUrl::new("not a url").secrets().is_empty());
     }
 
     const SIGNED: &str =

@@ -127,9 +127,7 @@ pub(crate) async fn status(
             &body,
         )),
     };
-    signatures(url).fold(error, |error, signature| {
-        error.without_credential(&signature)
-    })
+    error.without_signed_url(url)
 }
 
 /// The `<Code>` and `<Message>` of the XML error body Google Cloud Storage and S3 send,
@@ -154,25 +152,6 @@ fn xml_error(body: &[u8]) -> (Option<String>, Option<String>) {
             .map(str::to_owned)
     };
     (child("Code"), child("Message"))
-}
-
-/// The signature values in a signed URL's query (`X-Goog-Signature`, `X-Amz-Signature`,
-/// `Signature`, `sig`), decoded.
-fn signatures(url: &SignedUrl) -> impl Iterator<Item = String> {
-    reqwest::Url::parse(url.expose())
-        .ok()
-        .into_iter()
-        .flat_map(|parsed| {
-            parsed
-                .query_pairs()
-                .filter(|(name, _)| {
-                    let name = name.to_ascii_lowercase();
-                    name.ends_with("signature") || name == "sig"
-                })
-                .map(|(_, value)| value.into_owned())
-                .filter(|value| !value.is_empty())
-                .collect::<Vec<_>>()
-        })
 }
 
 /// What to do after one failed storage request.
