@@ -432,11 +432,7 @@ async fn attempt(
                         request = request.header(IF_MATCH, tag.clone());
                     }
                 }
-                watchdog
-                    .watch(GET)
-                    .guard(request.send())
-                    .await?
-                    .map_err(|e| storage::transport(GET, e))?
+                watchdog.send(GET, request).await?
             }
         };
         let status = response.status();

@@ -262,12 +262,7 @@ where
                 .get(url.expose())
                 .header(RANGE, format!("bytes=0-{}", part_size - 1));
             let watchdog = Watchdog::new(plan.stall);
-            let sent = watchdog
-                .watch(GET)
-                .guard(request.send())
-                .await
-                .and_then(|sent| sent.map_err(|e| storage::transport(GET, e)));
-            let e = match sent {
+            let e = match watchdog.send(GET, request).await {
                 Ok(response) if response.status().is_success() => break response,
                 Ok(response) if response.status() == StatusCode::RANGE_NOT_SATISFIABLE => {
                     return Ok(Outcome::Single(None));
@@ -491,11 +486,7 @@ async fn part_attempt<F>(
             if let Some(tag) = &round.etag {
                 request = request.header(IF_MATCH, tag.clone());
             }
-            let response = watchdog
-                .watch(GET)
-                .guard(request.send())
-                .await?
-                .map_err(|e| storage::transport(GET, e))?;
+            let response = watchdog.send(GET, request).await?;
             let status = response.status();
             if status == StatusCode::PRECONDITION_FAILED {
                 return Err(PartError::Changed);

@@ -55,7 +55,7 @@ impl StallProtection {
 }
 
 /// Watches one attempt: the transfer counts the bytes it moves with [`Watchdog::moved`],
-/// and runs its requests and reads through a [`Watch`].
+/// sends its requests with [`Watchdog::send`] and runs its reads through a [`Watch`].
 pub(crate) struct Watchdog {
     limits: Option<(u64, Duration)>,
     moved: AtomicU64,
@@ -118,6 +118,19 @@ impl Watchdog {
             operation,
             tick,
         }
+    }
+
+    /// Sends one storage request for `operation` unless the attempt stalls first: the
+    /// response, or the stall's or the connection's error (without the URL).
+    pub(crate) async fn send(
+        &self,
+        operation: &'static str,
+        request: geopera::reqwest::RequestBuilder,
+    ) -> Result<geopera::reqwest::Response, Error> {
+        self.watch(operation)
+            .guard(request.send())
+            .await?
+            .map_err(|e| crate::storage::transport(operation, e))
     }
 
     /// The error a stalled attempt fails with.

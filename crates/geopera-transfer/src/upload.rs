@@ -535,9 +535,8 @@ impl Context<'_> {
             fresh = false;
             self.reporter.set(index, 0, Some(file.bytes));
             let reporter = self.reporter.clone();
-            let watchdog = Arc::new(Watchdog::new(self.stall));
             let sent = move |n| reporter.add(index, n);
-            let e = match put(http, &url, file, crc, watchdog, sent).await {
+            let e = match put(http, &url, file, crc, self.stall, sent).await {
                 Ok(()) => {
                     self.report_put(file.bytes).await;
                     return Ok(Done {
@@ -586,13 +585,12 @@ pub async fn put_file(
         bytes: meta.len(),
     };
     // The default stalled-stream protection, as every transfer of this crate has.
-    let watchdog = Arc::new(Watchdog::new(StallProtection::default()));
     put(
         client.client.http_client(),
         url,
         &file,
         None,
-        watchdog,
+        StallProtection::default(),
         |_| {},
     )
     .await?;
@@ -646,7 +644,7 @@ async fn put(
     url: &SignedUrl,
     file: &Planned,
     crc: Option<u32>,
-    watchdog: Arc<Watchdog>,
+    stall: StallProtection,
     sent: impl Fn(u64) + Send + Sync + 'static,
 ) -> Result<(), Error> {
     let handle =
@@ -688,7 +686,7 @@ async fn put(
         len,
         crc,
     };
-    put_stream(request, watchdog, chunks, sent).await
+    put_stream(request, stall, chunks, sent).await
 }
 
 /// One PUT to a signed upload URL: where, and the headers it carries.
@@ -703,13 +701,13 @@ struct Put<'a> {
 }
 
 /// PUTs the chunks of `source` (`request.len` bytes in all, or an error), each counted by
-/// `watchdog` (which abandons a stalled PUT, and whose count is the bytes done of a
-/// refusal) and reported to `sent` as it is handed to the connection. A failure of the
+/// a watchdog under `stall` (which abandons a stalled PUT, and whose count is the bytes
+/// done of a refusal) and reported to `sent` as it is handed to the connection. A failure of the
 /// source itself (a file that shrank, a reader's error) is returned as [`Error::Io`]
 /// rather than as the broken connection it causes, so it is not repeated like one.
 async fn put_stream<B>(
     request: Put<'_>,
-    watchdog: Arc<Watchdog>,
+    stall: StallProtection,
     source: impl futures_util::Stream<Item = std::io::Result<B>> + Send + 'static,
     sent: impl Fn(u64) + Send + Sync + 'static,
 ) -> Result<(), Error>
@@ -719,6 +717,7 @@ where
     use futures_util::StreamExt;
     let failed: Arc<std::sync::Mutex<Option<std::io::Error>>> = Arc::default();
     let keep = failed.clone();
+    let watchdog = Arc::new(Watchdog::new(stall));
     let counted = watchdog.clone();
     let body = source.map(move |chunk| match chunk {
         Ok(chunk) => {
@@ -802,8 +801,7 @@ pub async fn put_reader(
         crc: None,
     };
     // The default stalled-stream protection, as every transfer of this crate has.
-    let watchdog = Arc::new(Watchdog::new(StallProtection::default()));
-    put_stream(request, watchdog, chunks, |_| {}).await?;
+    put_stream(request, StallProtection::default(), chunks, |_| {}).await?;
     Ok(len)
 }
 
@@ -830,11 +828,7 @@ async fn put_body(
             format!("crc32c={}", storage::crc32c_text(crc)),
         );
     }
-    let response = watchdog
-        .watch(PUT)
-        .guard(request.body(body).send())
-        .await?
-        .map_err(|e| storage::transport(PUT, e))?;
+    let response = watchdog.send(PUT, request.body(body)).await?;
     if !response.status().is_success() {
         return Err(storage::status(PUT, response, url, watchdog.bytes()).await);
     }
