@@ -747,8 +747,8 @@ impl BodySnippet {
 /// error body (Google Cloud Storage's and S3's `<Error><Code>…</Code><Message>…</Message>`),
 /// when it had them, and the start of the body. All of it is bounded and redacted when it
 /// is made, like a [`BodySnippet`]. `Display` is `Code: message`, or the body when storage
-/// gave neither.
-#[derive(Clone, PartialEq, Eq)]
+/// gave neither; `Debug` shows the fields, already redacted.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StorageReply {
     code: Option<String>,
     message: Option<String>,
@@ -800,16 +800,6 @@ impl fmt::Display for StorageReply {
             (Some(text), None) | (None, Some(text)) => f.write_str(text),
             (None, None) => write!(f, "body: {}", self.body),
         }
-    }
-}
-
-impl fmt::Debug for StorageReply {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StorageReply")
-            .field("code", &self.code)
-            .field("message", &self.message)
-            .field("body", &self.body)
-            .finish()
     }
 }
 
